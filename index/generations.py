@@ -1,0 +1,231 @@
+"""Index generations on disk: the layout, the writer's lock, the atomic switch, rollback, pruning.
+
+An index root looks like this::
+
+    <root>/CURRENT                  the id of the live generation (replaced with os.replace)
+    <root>/LOCK                     held (flock) by the one running reindex; names its pid
+    <root>/generations/<id>/        one complete Whoosh index each
+    <root>/generations/<id>/READY   written last, after the generation was checked: its metadata
+
+A generation without ``READY`` is partial (a build that died or is running); the next reindex,
+holding the lock, removes it. ``CURRENT`` only ever names a ready generation. Readers (the search
+service) only read ``CURRENT`` and the generation it names; nothing here is imported by them but
+``IndexRoot.current()`` and ``read_meta()``.
+
+The lock is an ``flock`` on ``LOCK``: the kernel drops it when its process dies, even by kill -9,
+so a stale lock is taken over without guessing whether a pid still lives; the pid and start time
+written in the file are for the message that a second reindex prints.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class GenerationError(Exception):
+    """The index root cannot give what was asked (no generation, nothing to roll back to...)."""
+
+
+class ReindexRunning(GenerationError):
+    """Another reindex holds the lock."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A ready generation and its metadata (``READY``)."""
+
+    id: str
+    path: Path
+    meta: dict[str, Any]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old content or the new, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class IndexRoot:
+    """One index root folder; see the module docstring for its layout."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.generations_dir = self.path / "generations"
+        self.current_file = self.path / "CURRENT"
+        self.lock_file = self.path / "LOCK"
+
+    # --- reading (also used by the search service) ---
+
+    def current_id(self) -> str | None:
+        """The id named by ``CURRENT``, or None when there is none yet."""
+        try:
+            text = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return text or None
+
+    def current(self) -> Generation:
+        """The live generation; ``GenerationError`` says why there is none."""
+        gen_id = self.current_id()
+        if gen_id is None:
+            raise GenerationError("no index has been built yet (run scripts/reindex)")
+        generation = self.get(gen_id)
+        if generation is None:
+            raise GenerationError(f"CURRENT names generation {gen_id!r}, which is missing")
+        return generation
+
+    def get(self, gen_id: str) -> Generation | None:
+        """The ready generation ``gen_id``, or None if it is missing or partial."""
+        if not _is_generation_id(gen_id):
+            return None
+        path = self.generations_dir / gen_id
+        meta = read_meta(path)
+        return None if meta is None else Generation(gen_id, path, meta)
+
+    def ready_generations(self) -> list[Generation]:
+        """Every ready generation, oldest first (ids sort by creation time)."""
+        found = []
+        if self.generations_dir.is_dir():
+            for child in sorted(self.generations_dir.iterdir()):
+                generation = self.get(child.name)
+                if generation is not None:
+                    found.append(generation)
+        return found
+
+    # --- writing (the reindex script only, holding the lock) ---
+
+    @contextmanager
+    def lock(self, purpose: str = "reindex", warn: TextIO = sys.stderr) -> Iterator[None]:
+        """Hold the writer's lock, or raise ``ReindexRunning`` naming the holder."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        handle = os.fdopen(fd, "r+", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _lock_holder(handle.read())
+                raise ReindexRunning(
+                    f"another reindex is running (pid {holder.get('pid', '?')}, "
+                    f"started {holder.get('started', '?')})"
+                ) from None
+            previous = _lock_holder(handle.read())
+            if previous.get("pid"):
+                print(
+                    f"warning: taking over a stale lock left by pid {previous['pid']} "
+                    f"(started {previous.get('started', '?')}), which is no longer running",
+                    file=warn,
+                )
+            handle.seek(0)
+            handle.truncate()
+            started = datetime.now(UTC).isoformat(timespec="seconds")
+            json.dump({"pid": os.getpid(), "started": started, "purpose": purpose}, handle)
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            handle.close()
+
+    def new_generation_dir(self) -> tuple[str, Path]:
+        """Create the folder of a new (partial) generation; ids sort by creation time."""
+        self.generations_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        gen_id = f"{stamp}-{secrets.token_hex(3)}"
+        path = self.generations_dir / gen_id
+        path.mkdir()
+        return gen_id, path
+
+    def mark_ready(self, path: Path, meta: dict[str, Any]) -> None:
+        """Write ``READY`` with the generation's metadata: the generation may now go live."""
+        write_atomically(path / "READY", json.dumps(meta, ensure_ascii=False, indent=2))
+
+    def switch(self, gen_id: str) -> None:
+        """Make ``gen_id`` live, atomically; it must be ready."""
+        if self.get(gen_id) is None:
+            raise GenerationError(f"generation {gen_id!r} is not ready; CURRENT left as it was")
+        write_atomically(self.current_file, gen_id + "\n")
+
+    def rollback(self) -> Generation:
+        """Switch back to the newest ready generation older than the live one."""
+        live = self.current()
+        older = [g for g in self.ready_generations() if g.id < live.id]
+        if not older:
+            raise GenerationError(f"no generation older than {live.id} to roll back to")
+        self.switch(older[-1].id)
+        return older[-1]
+
+    def remove_partial(self) -> list[str]:
+        """Remove generations left partial by a build that died (call with the lock held)."""
+        removed = []
+        live = self.current_id()
+        if self.generations_dir.is_dir():
+            for child in sorted(self.generations_dir.iterdir()):
+                if child.name != live and read_meta(child) is None:
+                    shutil.rmtree(child, ignore_errors=True)
+                    removed.append(child.name)
+        return removed
+
+    def prune(self, keep: int) -> list[str]:
+        """Keep the ``keep`` newest ready generations (and always the live one)."""
+        live = self.current_id()
+        ready = self.ready_generations()
+        doomed = [g for g in ready[: max(len(ready) - keep, 0)] if g.id != live]
+        for generation in doomed:
+            shutil.rmtree(generation.path, ignore_errors=True)
+        return [g.id for g in doomed]
+
+
+def read_meta(path: Path) -> dict[str, Any] | None:
+    """The ``READY`` metadata of a generation folder, or None when it is partial or unreadable."""
+    try:
+        meta = json.loads((path / "READY").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _lock_holder(text: str) -> dict[str, Any]:
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _is_generation_id(name: str) -> bool:
+    # Ids come from new_generation_dir; anything else (a path, "..") is never a generation.
+    return bool(name) and all(c.isalnum() or c == "-" for c in name)
+
+
+def directory_size(path: Path) -> int:
+    """Bytes used by the files under ``path``."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -1,0 +1,177 @@
+"""The Falcon application: routes, JSON, the one error shape, and the headers every answer gets.
+
+``create_app(settings, engine)`` wires the resources to an engine and opens nothing; the engine
+opens the index on first use (or when gunicorn's ``post_worker_init`` hook warms it, see
+``gunicorn.conf.py``). ``get_app()`` is the hosting entry point, the only place that reads the
+environment::
+
+    PRESSE_INDEX_DIR=var/index gunicorn 'search.app:get_app()'
+
+Every error answers ``{"error": {"code", "message", "parameter"?}}``, whatever raised it: our own
+``SearchError`` tree (``search.errors``), Falcon's ``HTTPError`` (unknown route, wrong method) or
+anything else, which becomes a 500 whose body says nothing about the exception (the traceback goes
+to the log).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from typing import Any
+
+import falcon
+import falcon.media
+
+from index.config import Settings
+from search.engine import Engine
+from search.errors import SearchError
+from search.resources.articles import SimilarArticles
+from search.resources.health import Health, Ready
+from search.resources.openapi import OpenAPIDocument
+from search.resources.search import Search
+from search.resources.suggest import Suggest
+
+log = logging.getLogger("presse.search.app")
+
+INTERNAL_ERROR_MESSAGE = "the search service failed to answer; please try again later"
+
+# Codes for Falcon's own errors, in the vocabulary of search.errors.
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    500: "internal_error",
+    503: "unavailable",
+}
+# Falcon names the parameter only inside its message: 'The "limit" parameter is invalid. ...'
+_FALCON_PARAMETER = re.compile(r'^The "([^"]+)" parameter')
+
+
+def create_app(
+    settings: Settings, engine: Engine | None = None
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """The WSGI app over ``engine`` (a new, unopened ``Engine(settings)`` when not given)."""
+    engine = engine if engine is not None else Engine(settings)
+    middleware: list[Any] = []
+    if settings.cors_origins:
+        allowed = "*" if "*" in settings.cors_origins else settings.cors_origins
+        middleware.append(falcon.CORSMiddleware(allow_origins=allowed))
+    middleware.append(ResponseHeaders(settings))
+    app = falcon.App(middleware=middleware)
+
+    json_handler = falcon.media.JSONHandler(dumps=functools.partial(json.dumps, ensure_ascii=False))
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.resp_options.default_media_type = falcon.MEDIA_JSON
+
+    app.add_route("/search", Search(engine))
+    app.add_route("/articles/{article_id}/similar", SimilarArticles(engine))
+    app.add_route("/suggest", Suggest(engine))
+    app.add_route("/health", Health())
+    app.add_route("/ready", Ready(engine))
+    app.add_route("/openapi.json", OpenAPIDocument())
+
+    # Falcon picks the most specific handler by the exception's MRO, whatever the order here.
+    app.add_error_handler(Exception, _internal_error)
+    app.add_error_handler(falcon.HTTPError, _http_error)
+    app.add_error_handler(SearchError, _search_error)
+    return app
+
+
+def get_app() -> falcon.App[falcon.Request, falcon.Response]:
+    """The app gunicorn serves: settings from the environment, this process's engine."""
+    settings = Settings.from_env()
+    return create_app(settings, process_engine(settings))
+
+
+@functools.cache
+def process_engine(settings: Settings) -> Engine:
+    """The one engine of this process for ``settings``, shared by ``get_app`` and gunicorn's hooks.
+
+    ``Engine(...)`` opens nothing, so even an app loaded before the fork (``--preload``) hands
+    each worker an engine that opens its own index after the fork.
+    """
+    return Engine(settings)
+
+
+class ResponseHeaders:
+    """Headers on every answer: caching policy, ``nosniff``, and ``Vary: Origin`` under CORS.
+
+    Successful answers of resources marked ``cacheable`` get ``public, max-age=<setting>``;
+    everything else (errors, health, readiness, preflights) gets ``no-store``. When CORS is set up
+    for named origins, every answer varies by ``Origin`` — also those without
+    ``Access-Control-Allow-Origin`` — so that a shared cache never hands an answer cached for one
+    origin (or for none) to another.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.cache_control = f"public, max-age={settings.cache_max_age_s}"
+        self.vary_origin = bool(settings.cors_origins) and "*" not in settings.cors_origins
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        cacheable = (
+            req_succeeded
+            and req.method == "GET"
+            and resp.status_code == 200
+            and getattr(resource, "cacheable", False)
+        )
+        resp.set_header("Cache-Control", self.cache_control if cacheable else "no-store")
+        if self.vary_origin:
+            resp.append_header("Vary", "Origin")
+
+
+def _search_error(
+    req: falcon.Request, resp: falcon.Response, error: SearchError, params: dict[str, Any]
+) -> None:
+    if error.status >= 500:
+        log.warning("%s %s: %s %s", req.method, req.path, error.status, error.message)
+    resp.status = error.status
+    resp.media = error.to_dict()
+
+
+def _http_error(
+    req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError, params: dict[str, Any]
+) -> None:
+    status = error.status_code
+    resp.status = status
+    if error.headers:
+        resp.set_headers(error.headers)  # e.g. Allow on a 405
+    body: dict[str, Any] = {
+        "code": _HTTP_CODES.get(status) or _code_from_title(error.title),
+        "message": _http_error_message(req, error),
+    }
+    if isinstance(error, falcon.HTTPInvalidParam | falcon.HTTPMissingParam):
+        match = _FALCON_PARAMETER.match(error.description or "")
+        if match:
+            body["parameter"] = match.group(1)
+    resp.media = {"error": body}
+
+
+def _internal_error(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    # The reader learns nothing about the failure (no text, no path); the log gets everything.
+    log.error("%s %s failed", req.method, req.relative_uri, exc_info=error)
+    resp.status = 500
+    resp.media = {"error": {"code": "internal_error", "message": INTERNAL_ERROR_MESSAGE}}
+
+
+def _http_error_message(req: falcon.Request, error: falcon.HTTPError) -> str:
+    if isinstance(error, falcon.HTTPRouteNotFound):
+        return f"no such endpoint: {req.path} (the API is described at /openapi.json)"
+    if isinstance(error, falcon.HTTPMethodNotAllowed):
+        allowed = dict(error.headers or {}).get("Allow", "GET")
+        return f"{req.method} is not allowed on {req.path}; use {allowed}"
+    if error.description:
+        return error.description
+    return (error.title or "").split(" ", 1)[-1]  # "404 Not Found" -> "Not Found"
+
+
+def _code_from_title(title: str | None) -> str:
+    # "415 Unsupported Media Type" -> "unsupported_media_type"
+    words = re.findall(r"[A-Za-z]+", title or "")
+    return "_".join(words).lower() or "http_error"

@@ -1,0 +1,546 @@
+"""The search engine of one worker: the only module of ``search/`` that touches Whoosh.
+
+Whoosh is used as storage — posting lists, positions, term vectors, stored fields, field lengths —
+and the scoring is done by ``search.ranking`` in numpy over posting arrays that are cached per
+generation. That is what keeps BM25F, exact forms, coordination, exact totals and facets under a
+few milliseconds on 34k articles, where Whoosh's own matchers take tens to hundreds.
+
+``Snapshot`` is one opened generation with everything derived from it (length norms, dates,
+section postings, the vocabulary, a posting cache). ``Engine`` holds the current snapshot,
+checks ``CURRENT`` (and the generation's revision, bumped by incremental updates) at most every
+``refresh_interval_s``, and swaps in a new snapshot without failing the request that notices it.
+Nothing is opened before the first use (or ``warm_up()``, which gunicorn calls after the fork).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+
+from index.analysis import analyze, fold
+from index.config import Settings
+from index.generations import Generation, GenerationError, IndexRoot
+from index.schema import SURFACE_FIELD, TEXT_FIELDS
+from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
+from search.highlight import Matcher, mark, snippet
+from search.query import Clause, ParsedQuery, parse_query
+from search.ranking import (
+    Postings,
+    RankingConfig,
+    Scorer,
+    has_phrase,
+    length_norms,
+    recency_factor,
+    top_documents,
+    within,
+)
+from search.results import FacetValue, Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
+from search.spelling import Vocabulary
+
+log = logging.getLogger("presse.search")
+
+EMPTY = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+POSTING_CACHE_ENTRIES = 6_000_000  # postings kept per worker (~48 MB)
+SUGGEST_BELOW = 3  # "did you mean" is computed when a search finds fewer hits than this
+EPOCH = datetime(1970, 1, 1)
+
+# Similar articles, after Lucene's MoreLikeThis guards.
+SIMILAR_KEY_TERMS = 12
+SIMILAR_MIN_DOC_FREQ = 2
+SIMILAR_MAX_DOC_SHARE = 0.02
+SIMILAR_MAX_DOC_FREQ_FLOOR = 50
+SIMILAR_MIN_MATCH_SHARE = 0.3
+SIMILAR_TITLE_BOOST = 2.0
+
+
+def _days(moment: datetime | None) -> float:
+    if moment is None or moment.year < 1900:
+        return math.nan
+    return (moment - EPOCH).total_seconds() / 86400.0
+
+
+def _same_story_key(title: str) -> str:
+    return re.sub(r"\W+", " ", fold(title)).strip()
+
+
+class Snapshot:
+    """One opened generation and what the engine derives from it once."""
+
+    def __init__(self, generation: Generation, config: RankingConfig) -> None:
+        self.generation = generation
+        self.key = (generation.id, generation.meta.get("revision", 0))
+        self.config = config
+        self.ix = whoosh_index.open_dir(str(generation.path))
+        self.reader = self.ix.reader()
+        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cached = 0
+        try:
+            self.leaves = list(self.reader.leaf_readers())
+            self.n_docs = self.reader.doc_count_all()
+            self.live = np.zeros(self.n_docs, dtype=bool)
+            self.live[np.fromiter(self.reader.all_doc_ids(), dtype=np.int64)] = True
+            self.documents = int(self.live.sum())
+            self.norms = {
+                name: length_norms(self._lengths(name), self.live, config.b)
+                for name in (*TEXT_FIELDS, SURFACE_FIELD)
+            }
+            self.published = self._published_days()
+            known = self.published[~np.isnan(self.published)]
+            self.newest_day = float(known.max()) if len(known) else 0.0
+            self.sections = {
+                value: self.postings("section", value)[0] for value in self._terms("section")
+            }
+            self.vocabulary = Vocabulary(self._words())
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.reader.close()
+
+    # --- reading Whoosh ---
+
+    def _lengths(self, field: str) -> np.ndarray:
+        lengths = np.zeros(self.n_docs, dtype=np.float32)
+        for docnum in np.flatnonzero(self.live):
+            lengths[docnum] = self.reader.doc_field_length(int(docnum), field) or 0
+        return lengths
+
+    def _published_days(self) -> np.ndarray:
+        days = np.full(self.n_docs, np.nan, dtype=np.float64)
+        if self.reader.has_column("published"):
+            column = self.reader.column_reader("published")
+            for docnum in range(self.n_docs):
+                try:
+                    value = column[docnum]
+                except (OverflowError, ValueError):  # an undated article: the column's default
+                    continue
+                if isinstance(value, datetime):
+                    days[docnum] = _days(value)
+        return days
+
+    def _terms(self, field: str) -> list[str]:
+        if field not in self.reader.schema:
+            return []
+        return [t.decode("utf-8") if isinstance(t, bytes) else t
+                for t in self.reader.lexicon(field)]
+
+    def _words(self) -> Iterable[tuple[str, int]]:
+        for term, info in self.reader.iter_field(SURFACE_FIELD):
+            yield term.decode("utf-8"), info.doc_frequency()
+
+    def postings(self, field: str, term: str) -> Postings:
+        """Document numbers (live only) and frequencies of ``term`` in ``field``; cached."""
+        key = (field, term)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        found = self._read_postings(field, term)
+        self._cache[key] = found
+        self._cached += len(found[0])
+        while self._cached > POSTING_CACHE_ENTRIES and len(self._cache) > 1:
+            _, (ids, _) = self._cache.popitem(last=False)
+            self._cached -= len(ids)
+        return found
+
+    def _read_postings(self, field: str, term: str) -> Postings:
+        raw = term.encode("utf-8")
+        id_parts, tf_parts = [], []
+        for leaf, offset in self.leaves:
+            if (field, raw) not in leaf:
+                continue
+            matcher = leaf.postings(field, raw)
+            # A segment with deletions wraps its matcher in a filter; the live mask below does
+            # that job, so read the leaf matcher underneath.
+            while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
+                matcher = matcher.child
+            # Whole blocks at a time: Whoosh's per-posting iteration is the slow part. These are
+            # the W3 codec's block arrays (Whoosh-Reloaded is pinned exactly in pyproject).
+            while matcher.is_active():
+                matcher._read_ids()
+                matcher._read_weights()
+                id_parts.append(np.asarray(matcher._ids, dtype=np.int32) + offset)
+                tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+                matcher._next_block()
+        if not id_parts:
+            return EMPTY
+        ids, tfs = np.concatenate(id_parts), np.concatenate(tf_parts)
+        keep = self.live[ids]
+        return ids[keep], tfs[keep]
+
+    def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, list[int]]:
+        """Positions of ``term`` in ``field`` for the given documents (ascending) that hold it."""
+        raw = term.encode("utf-8")
+        found: dict[int, list[int]] = {}
+        for leaf, offset in self.leaves:
+            end = offset + leaf.doc_count_all()
+            local = [int(d) - offset for d in docnums if offset <= d < end]
+            if not local or (field, raw) not in leaf:
+                continue
+            matcher = leaf.postings(field, raw)
+            for docnum in local:
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(docnum)
+                if matcher.is_active() and matcher.id() == docnum:
+                    found[docnum + offset] = list(matcher.value_as("positions"))
+        return found
+
+    def docnum(self, article_id: str) -> int | None:
+        ids, _ = self.postings("id", article_id)
+        return int(ids[-1]) if len(ids) else None
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return dict(self.reader.stored_fields(docnum))
+
+    def key_terms(self, docnum: int) -> list[tuple[str, float]]:
+        """The terms that best tell what article ``docnum`` is about, with their weights."""
+        weights: dict[str, float] = {}
+        if self.reader.has_vector(docnum, "body"):
+            for term, tf in self.reader.vector_as("weight", docnum, "body"):
+                weights[term] = weights.get(term, 0.0) + tf
+        stored = self.stored(docnum)
+        analyzer = self.reader.schema["title"].analyzer
+        for field, boost in (("title", SIMILAR_TITLE_BOOST), ("summary", 1.0)):
+            for term in analyze(analyzer, stored.get(field) or ""):
+                weights[term] = weights.get(term, 0.0) + boost
+        max_df = max(int(SIMILAR_MAX_DOC_SHARE * self.documents), SIMILAR_MAX_DOC_FREQ_FLOOR)
+        scored = []
+        for term, tf in weights.items():
+            if term.isdigit() and len(term) < 4:
+                continue
+            doc_freq = self.reader.doc_frequency("body", term)
+            if not doc_freq:  # a word of the title or summary only
+                doc_freq = self.reader.doc_frequency("title", term)
+            if SIMILAR_MIN_DOC_FREQ <= doc_freq <= max_df:
+                scored.append((term, tf * math.log(self.documents / doc_freq)))
+        scored.sort(key=lambda item: -item[1])
+        return scored[:SIMILAR_KEY_TERMS]
+
+
+class Engine:
+    """Answers searches, similar articles and suggestions from the live generation."""
+
+    def __init__(self, settings: Settings, ranking: RankingConfig | None = None) -> None:
+        self.settings = settings
+        self.ranking = ranking or RankingConfig()
+        self.root = IndexRoot(settings.index_dir)
+        self._snapshot: Snapshot | None = None
+        self._checked_at = -math.inf
+        self._lock = threading.Lock()
+
+    # --- lifecycle ---
+
+    def warm_up(self) -> None:
+        """Open the live generation now (gunicorn calls this after the fork); never raises."""
+        try:
+            self._current()
+        except IndexUnavailable as exc:
+            log.warning("no index to open yet: %s", exc.message)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def _current(self) -> Snapshot:
+        """The snapshot to answer from; looks for a new generation at most once a refresh."""
+        now = time.monotonic()
+        snapshot = self._snapshot
+        if snapshot is not None and now - self._checked_at < self.settings.refresh_interval_s:
+            return snapshot
+        with self._lock:
+            self._checked_at = now
+            try:
+                generation = self.root.current()
+            except GenerationError as exc:
+                self._drop()
+                raise IndexUnavailable(str(exc)) from None
+            except OSError as exc:
+                self._drop()
+                log.error("cannot read the index root: %s", exc)
+                raise IndexUnavailable(f"the index cannot be read ({type(exc).__name__})") from None
+            snapshot = self._snapshot
+            key = (generation.id, generation.meta.get("revision", 0))
+            if snapshot is None or snapshot.key != key:
+                try:
+                    fresh = Snapshot(generation, self.ranking)
+                except Exception as exc:
+                    if snapshot is not None:
+                        log.error("cannot open generation %s, still serving %s: %s",
+                                  generation.id, snapshot.key[0], exc)
+                        return snapshot
+                    raise IndexUnavailable(f"cannot open index generation {generation.id}: "
+                                           f"{type(exc).__name__}") from None
+                self._drop()
+                self._snapshot = snapshot = fresh
+                log.info("serving generation %s (%d documents)", fresh.key[0], fresh.documents)
+            return snapshot
+
+    def _drop(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
+
+    def status(self) -> IndexStatus:
+        snapshot = self._current()
+        meta = snapshot.generation.meta
+        return IndexStatus(generation=snapshot.generation.id, documents=snapshot.documents,
+                           built_at=meta.get("built_at"))
+
+    # --- search ---
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.monotonic()
+        deadline = started + self.settings.search_budget_ms / 1000.0
+        snapshot = self._current()
+        parsed = parse_query(request.query)
+        if parsed.is_empty:
+            return SearchResult(request.query, 0, request.page, request.per_page,
+                                _ms(started), (), ())
+        scorer = self._score(snapshot, parsed)
+        mask = scorer.matched > 0
+        mask &= self._filters(snapshot, parsed, request)
+        facets = self._section_facets(snapshot, mask)
+        if request.sections:
+            wanted = np.zeros(snapshot.n_docs, dtype=bool)
+            for section in request.sections:
+                if section in snapshot.sections:
+                    wanted[snapshot.sections[section]] = True
+            mask &= wanted
+        _check(deadline)
+        candidates = np.flatnonzero(mask)
+        total = len(candidates)
+        window = request.page * request.per_page
+        if request.sort == "date":
+            recency = None
+            order = top_documents(-np.nan_to_num(-snapshot.published, nan=np.inf),
+                                  candidates, window, tiebreak=scorer.scores)
+        else:
+            recency = recency_factor(snapshot.published, self.settings.recency_weight,
+                                     self.settings.recency_half_life_days, snapshot.newest_day)
+            scores = scorer.finish(len(parsed.stems), recency)
+            order = top_documents(scores, candidates, max(window, self.ranking.rerank_depth),
+                                  tiebreak=snapshot.published)
+            order = self._rerank(snapshot, parsed, scores, order, deadline)
+        _check(deadline)
+        page = order[window - request.per_page:window]
+        matcher = Matcher(parsed.stems, parsed.surfaces)
+        hits = tuple(self._hit(snapshot, int(d), float(scorer.scores[d]), matcher) for d in page)
+        suggestion = self._did_you_mean(snapshot, request.query) if total < SUGGEST_BELOW else None
+        return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
+                            hits, facets, suggestion)
+
+    def _score(self, snapshot: Snapshot, parsed: ParsedQuery) -> Scorer:
+        scorer = Scorer(snapshot.n_docs, self.ranking)
+        weights = self.ranking.field_weights
+        for term in parsed.stems:
+            scorer.add_term(term, [(snapshot.postings(f, term), w, snapshot.norms[f])
+                                   for f, w in weights.items()])
+        if self.ranking.exact_weight > 0:
+            norms = snapshot.norms[SURFACE_FIELD]
+            for folded in parsed.surfaces:
+                forms = self._surface_forms(snapshot, folded)
+                scorer.add_term("=" + folded,
+                                [(snapshot.postings(SURFACE_FIELD, f), 1.0, norms) for f in forms],
+                                weight=self.ranking.exact_weight, count_match=False)
+        return scorer
+
+    def _surface_forms(self, snapshot: Snapshot, folded: str) -> list[str]:
+        # The words field keeps accents; a folded query word matches each of its spellings.
+        entry = snapshot.vocabulary.entries.get(folded)
+        forms = {folded}
+        if entry is not None:
+            forms.add(entry.surface)
+        return sorted(forms)
+
+    def _docs_with(self, snapshot: Snapshot, clause: Clause) -> np.ndarray:
+        """Documents holding ``clause``: its term, or its terms as a phrase within one field."""
+        found = np.zeros(snapshot.n_docs, dtype=bool)
+        for field in TEXT_FIELDS:
+            lists = [snapshot.postings(field, t)[0] for t in clause.stems]
+            common = lists[0]
+            for ids in lists[1:]:
+                common = np.intersect1d(common, ids, assume_unique=True)
+            if len(clause.stems) > 1 and len(common):
+                positions = [snapshot.positions(field, t, common) for t in clause.stems]
+                common = np.array([d for d in common
+                                   if has_phrase([p.get(int(d), []) for p in positions])],
+                                  dtype=np.int64)
+            found[common] = True
+        return found
+
+    def _filters(self, snapshot: Snapshot, parsed: ParsedQuery,
+                 request: SearchRequest) -> np.ndarray:
+        keep = snapshot.live.copy()
+        for clause in parsed.required_phrases:
+            keep &= self._docs_with(snapshot, clause)
+        for clause in parsed.negative:
+            keep &= ~self._docs_with(snapshot, clause)
+        if request.tags:
+            tagged = np.zeros(snapshot.n_docs, dtype=bool)
+            for tag in request.tags:
+                tagged[snapshot.postings("tags", tag.strip().lower())[0]] = True
+            keep &= tagged
+        if request.date_from or request.date_to:
+            days = snapshot.published
+            dated = ~np.isnan(days)
+            if request.date_from:
+                dated &= days >= _day(request.date_from)
+            if request.date_to:
+                dated &= days < _day(request.date_to) + 1.0
+            keep &= dated
+        return keep
+
+    def _section_facets(self, snapshot: Snapshot, mask: np.ndarray) -> tuple[FacetValue, ...]:
+        counts = [FacetValue(value, int(np.count_nonzero(mask[docs])))
+                  for value, docs in snapshot.sections.items()]
+        return tuple(sorted((f for f in counts if f.count), key=lambda f: (-f.count, f.value)))
+
+    def _rerank(self, snapshot: Snapshot, parsed: ParsedQuery, scores: np.ndarray,
+                order: np.ndarray, deadline: float) -> np.ndarray:
+        """Add the proximity bonus to the best ``rerank_depth`` documents and sort them again."""
+        stems = [c.stems for c in parsed.positive]
+        pairs = [(a, b) for clause in stems for a, b in zip(clause, clause[1:], strict=False)]
+        flat = [t for clause in stems for t in clause]
+        pairs += [(a, b) for a, b in zip(flat, flat[1:], strict=False) if (a, b) not in pairs]
+        weight = self.ranking.proximity_weight
+        depth = self.ranking.rerank_depth
+        if not pairs or weight <= 0 or not len(order):
+            return order
+        head = np.sort(order[:depth])
+        bonus = np.zeros(len(head), dtype=np.float32)
+        window = self.ranking.proximity_window
+        index = {int(d): i for i, d in enumerate(head)}
+        for first, second in pairs:
+            _check(deadline)
+            for field in ("title", "body"):
+                both = np.intersect1d(np.intersect1d(head, snapshot.postings(field, first)[0]),
+                                      snapshot.postings(field, second)[0])
+                if not len(both):
+                    continue
+                p1 = snapshot.positions(field, first, both)
+                p2 = snapshot.positions(field, second, both)
+                for docnum in both:
+                    d = int(docnum)
+                    if within(p1.get(d, []), p2.get(d, []), window):
+                        bonus[index[d]] += weight
+                        break
+        reranked = scores[head] * (1.0 + bonus)
+        scores[head] = reranked
+        top = head[np.lexsort((-np.nan_to_num(snapshot.published[head], nan=-1e9), -reranked))]
+        return np.concatenate([top, order[depth:]])
+
+    def _hit(self, snapshot: Snapshot, docnum: int, score: float,
+             matcher: Matcher | None) -> Hit:
+        stored = snapshot.stored(docnum)
+        title = stored.get("title") or ""
+        snippet_html = None
+        if matcher is not None:
+            body, summary = stored.get("body") or "", stored.get("summary") or ""
+            source = body
+            if summary and not any(w.key for w in matcher.words(body)):
+                source = summary
+            snippet_html = snippet(source, matcher)
+        published = stored.get("published")
+        return Hit(
+            id=stored["id"],
+            title=title,
+            url=stored.get("url") or "",
+            section=tuple(s for s in (stored.get("section") or "").split(",") if s),
+            published=_iso(published),
+            author=stored.get("author") or "",
+            score=score,
+            title_html=mark(title, matcher) if matcher else mark(title, Matcher((), ())),
+            snippet_html=snippet_html,
+        )
+
+    def _did_you_mean(self, snapshot: Snapshot, query: str) -> str | None:
+        changed = False
+
+        def fix(match: re.Match[str]) -> str:
+            nonlocal changed
+            correction = snapshot.vocabulary.correct(match.group())
+            if correction is None or fold(correction) == fold(match.group()):
+                return match.group()
+            changed = True
+            return correction
+
+        suggestion = re.sub(r"\w+", fix, query)
+        return suggestion if changed else None
+
+    # --- similar articles and suggestions ---
+
+    def similar(self, article_id: str, *, limit: int = 5,
+                same_section: bool = False) -> SimilarResult:
+        snapshot = self._current()
+        source = snapshot.docnum(article_id)
+        if source is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        terms = snapshot.key_terms(source)
+        if not terms:
+            return SimilarResult(article_id, ())
+        scorer = Scorer(snapshot.n_docs, self.ranking)
+        weights = self.ranking.field_weights
+        for term, _ in terms:
+            scorer.add_term(term, [(snapshot.postings(f, term), w, snapshot.norms[f])
+                                   for f, w in weights.items()])
+        mask = scorer.matched > 0
+        mask[source] = False
+        stored = snapshot.stored(source)
+        if same_section:
+            in_section = np.zeros(snapshot.n_docs, dtype=bool)
+            for section in (stored.get("section") or "").split(","):
+                if section in snapshot.sections:
+                    in_section[snapshot.sections[section]] = True
+            mask &= in_section
+        needed = max(2, math.ceil(SIMILAR_MIN_MATCH_SHARE * len(terms)))
+        strong = mask & (scorer.matched >= min(needed, len(terms)))
+        scores = scorer.scores
+        story = _same_story_key(stored.get("title") or "")
+        hits: list[Hit] = []
+        for pool in (strong, mask & ~strong):
+            order = top_documents(scores, np.flatnonzero(pool), limit * 4,
+                                  tiebreak=snapshot.published)
+            for docnum in order:
+                hit = self._hit(snapshot, int(docnum), float(scores[docnum]), None)
+                if _same_story_key(hit.title) == story:
+                    continue
+                hits.append(hit)
+                if len(hits) == limit:
+                    return SimilarResult(article_id, tuple(hits))
+        return SimilarResult(article_id, tuple(hits))
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
+        return self._current().vocabulary.complete(prefix, limit)
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise SearchTimeout("the search took longer than its time budget; try fewer words")
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000.0
+
+
+def _day(day: date) -> float:
+    return (datetime(day.year, day.month, day.day) - EPOCH) / timedelta(days=1)
+
+
+def _iso(moment: Any) -> str | None:
+    if not isinstance(moment, datetime):
+        return None
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")

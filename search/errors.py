@@ -1,0 +1,58 @@
+"""The errors the search side raises, translated to HTTP in exactly one place (``search.app``).
+
+    SearchError                  base; ``status`` and ``code`` say how it answers over HTTP
+    ├── BadQuery                 400 a parameter is missing or out of range
+    ├── ArticleNotFound          404 no article has this id
+    ├── IndexUnavailable         503 no index is open (none built yet, CURRENT broken, unreadable)
+    └── SearchTimeout            503 the search ran past its time budget
+
+Every error answers the same JSON shape: ``{"error": {"code", "message", "parameter"?}}``.
+"""
+
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """Something the reader or the site should be told about, in one JSON shape."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parameter = parameter
+
+    def to_dict(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.parameter is not None:
+            error["parameter"] = self.parameter
+        return {"error": error}
+
+
+class BadQuery(SearchError):
+    """A query parameter is missing, malformed or out of range."""
+
+    status = 400
+    code = "bad_request"
+
+
+class ArticleNotFound(SearchError):
+    """No indexed article has this id."""
+
+    status = 404
+    code = "not_found"
+
+
+class IndexUnavailable(SearchError):
+    """No index generation can be opened right now."""
+
+    status = 503
+    code = "index_unavailable"
+
+
+class SearchTimeout(SearchError):
+    """The search ran past its time budget."""
+
+    status = 503
+    code = "timeout"

@@ -1,0 +1,126 @@
+"""Titles with the query's words marked, and the best ~200-character passage of an article.
+
+A word of the text matches when it analyses to one of the query's stems (so ``economie`` marks
+``économiques``) or folds to one of its surface words. Matched words are wrapped in
+``<mark>…</mark>``; every other character is HTML-escaped, because the page inserts these strings
+as HTML and article text may hold ``<script>``. An elided article stays outside the mark
+(``l’<mark>économie</mark>``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from index.analysis import analyze, fold, french_analyzer
+from index.schema import STEMMER
+
+# A word as the analyzer sees one: internal hyphens and apostrophes, decimals (3,5) kept whole.
+_WORD = re.compile(r"\w+(?:(?:['’\-\u2010\u2011]|(?<=\d)[.,](?=\d))\w+)*")
+_ELIDED = frozenset({"l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu",
+                     "puisqu"})
+_SPACES = re.compile(r"\s+")
+
+SNIPPET_CHARS = 200
+LEAD_CHARS = 40  # context kept before the first matched word of a passage
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    end: int
+    key: str | None  # the query term it matches, or None
+
+
+class Matcher:
+    """Decides which words of a text match a query; built once per query."""
+
+    def __init__(self, stems: tuple[str, ...], surfaces: tuple[str, ...]) -> None:
+        self.stems = frozenset(stems)
+        self.surfaces = frozenset(surfaces)
+        self._analyzer = french_analyzer(STEMMER)
+        self._seen: dict[str, str | None] = {}
+
+    def key(self, word: str) -> str | None:
+        """The query term that ``word`` matches, or None."""
+        if word in self._seen:
+            return self._seen[word]
+        folded = fold(word)
+        key = folded if folded in self.surfaces else None
+        if key is None:
+            key = next((t for t in analyze(self._analyzer, word) if t in self.stems), None)
+        self._seen[word] = key
+        return key
+
+    def words(self, text: str) -> list[_Word]:
+        found = []
+        for match in _WORD.finditer(text):
+            start, token = match.start(), match.group()
+            head, sep, rest = _split_elision(token)
+            if sep:
+                start += len(head) + 1
+                token = rest
+            found.append(_Word(start, start + len(token), self.key(token)))
+        return found
+
+
+def _split_elision(token: str) -> tuple[str, str, str]:
+    for sep in ("'", "’"):
+        head, found, rest = token.partition(sep)
+        if found and rest and head.lower() in _ELIDED:
+            return head, found, rest
+    return token, "", ""
+
+
+def _render(text: str, words: list[_Word], start: int, end: int) -> str:
+    parts, cursor = [], start
+    for word in words:
+        if word.key is None or word.start < start or word.end > end:
+            continue
+        parts.append(html.escape(text[cursor:word.start]))
+        parts.append(f"<mark>{html.escape(text[word.start:word.end])}</mark>")
+        cursor = word.end
+    parts.append(html.escape(text[cursor:end]))
+    return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+def mark(text: str, matcher: Matcher) -> str:
+    """The whole of ``text``, escaped, with matched words marked (for titles)."""
+    return _render(text, matcher.words(text), 0, len(text))
+
+
+def snippet(text: str, matcher: Matcher, size: int = SNIPPET_CHARS) -> str:
+    """The passage of about ``size`` characters holding the most distinct query words."""
+    words = matcher.words(text)
+    if not words:
+        return html.escape(_SPACES.sub(" ", text[:size]).strip())
+    hits = [i for i, w in enumerate(words) if w.key is not None]
+    best_first, best_score = 0, (-1, -1)
+    for anchor in hits or [0]:
+        first = anchor
+        while first > 0 and words[anchor].start - words[first - 1].start <= LEAD_CHARS:
+            first -= 1
+        keys, count = set(), 0
+        for word in words[first:]:
+            if word.end - words[first].start > size:
+                break
+            if word.key is not None:
+                keys.add(word.key)
+                count += 1
+        if (len(keys), count) > best_score:
+            best_first, best_score = first, (len(keys), count)
+    start = words[best_first].start
+    end = start
+    for word in words[best_first:]:
+        if word.end - start > size:
+            break
+        end = word.end
+    # Keep the punctuation that closes the passage's last sentence, if it is right there.
+    while end < len(text) and text[end] in ".!?»)\"":
+        end += 1
+    body = _render(text, words, start, end)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text.rstrip()) else ""
+    return f"{prefix}{body}{suffix}"
+

@@ -1,0 +1,106 @@
+"""The reader's query language, parsed into clauses that the engine scores.
+
+What a reader may type: words; ``"exact phrases"``; ``-word`` or ``-"a phrase"`` to exclude;
+``OR`` between words. Everything else is plain words: an unbalanced quote runs to the end, a lone
+``-`` or ``*`` is punctuation, ``title:`` is the word ``title``. Nothing a reader types is an error.
+
+The default operator is OR with a bonus for matching more of the query (the engine's
+coordination factor): on question-like queries, requiring every word loses most relevant
+articles (see the note on issue 3). So ``OR`` itself changes nothing and is dropped; quoted
+phrases are the way to require words together.
+
+Each clause carries its stemmed terms (matched against title/summary/body) and its folded
+surface words (matched against the unstemmed ``words`` field, so exact forms rank higher).
+A word that analyses to several terms (``Maroc-France``, ``COVID-19``) is scored as its terms
+with a bonus when they stand together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.analysis import analyze, fold, french_analyzer, surface_analyzer
+from index.schema import STEMMER
+
+# A quoted phrase (the closing quote may be missing), or a run of non-space characters.
+_CLAUSE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_OPERATORS = frozenset({"OR", "||"})
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One word or phrase of the query, analysed."""
+
+    text: str
+    stems: tuple[str, ...]
+    surfaces: tuple[str, ...]
+    phrase: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The clauses of a query and the views of them the engine needs."""
+
+    text: str
+    clauses: tuple[Clause, ...]
+
+    @property
+    def positive(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if not c.negated and c.stems)
+
+    @property
+    def negative(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.negated and c.stems)
+
+    @property
+    def required_phrases(self) -> tuple[Clause, ...]:
+        """Quoted phrases of two terms or more: a document must hold them, in order."""
+        return tuple(c for c in self.positive if c.phrase and len(c.stems) > 1)
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        """The distinct stemmed terms of the positive clauses, in query order."""
+        return tuple(dict.fromkeys(t for c in self.positive for t in c.stems))
+
+    @property
+    def surfaces(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for c in self.positive for t in c.surfaces))
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing is left to search for (only stop words, punctuation, exclusions)."""
+        return not self.positive
+
+
+@lru_cache(maxsize=1)
+def _analyzers() -> tuple[object, object]:
+    return french_analyzer(STEMMER), surface_analyzer()
+
+
+def _clause(text: str, *, phrase: bool, negated: bool) -> Clause:
+    stemmed, surface = _analyzers()
+    return Clause(
+        text=text,
+        stems=tuple(analyze(stemmed, text)),
+        surfaces=tuple(fold(w) for w in analyze(surface, text)),
+        phrase=phrase,
+        negated=negated,
+    )
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse what the reader typed; never raises."""
+    clauses = []
+    for match in _CLAUSE.finditer(text):
+        minus, quoted, word = match.groups()
+        if word is not None:
+            if word in _OPERATORS:
+                continue
+            negated = word.startswith("-") and len(word) > 1
+            clauses.append(_clause(word[1:] if negated else word, phrase=False, negated=negated))
+        else:
+            clauses.append(_clause(quoted, phrase=True, negated=bool(minus)))
+    return ParsedQuery(text, tuple(c for c in clauses if c.stems or c.surfaces))

@@ -1,0 +1,156 @@
+"""Relevance: BM25F over title, summary and body, plus exact forms, coordination, proximity and
+recency — pure numpy over posting arrays, no Whoosh.
+
+Scoring is done in two passes so that the expensive features never touch the whole match set:
+
+1. every matching document gets, in a few vectorised operations over dense arrays of the size of
+   the index: true BM25F (term frequencies of the fields, each weighted and length-normalised, are
+   added *before* saturation — Whoosh's own BM25F adds per-field scores, which ranked worse, see
+   WHOOSH-NOTES), a BM25 score of the unstemmed folded forms (so ``économiques`` asked ranks the
+   exact form above mere stem matches), a coordination factor (the share of the query's terms
+   matched: the default operator is OR with a bonus for more), and a recency factor (news);
+2. the ``rerank_depth`` best then get a proximity bonus for each pair of query words that stand
+   within ``proximity_window`` positions of each other (positions are read for those only).
+
+``RankingConfig`` holds every lever; its defaults are the values chosen on ``../shared/eval/piaf``
+and a news-query workload (figures in the note on issue 3, ``scripts/bench relevance``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Postings = tuple[np.ndarray, np.ndarray]  # (document numbers int32, term frequencies float32)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingConfig:
+    """Every relevance lever; see the module docstring."""
+
+    k1: float = 0.9
+    b: float = 0.4
+    title_weight: float = 2.0
+    summary_weight: float = 1.2
+    body_weight: float = 1.0
+    exact_weight: float = 0.6
+    coord_weight: float = 0.3
+    proximity_weight: float = 0.2
+    proximity_window: int = 2
+    rerank_depth: int = 200
+
+    @property
+    def field_weights(self) -> dict[str, float]:
+        return {"title": self.title_weight, "summary": self.summary_weight,
+                "body": self.body_weight}
+
+
+def length_norms(lengths: np.ndarray, live: np.ndarray, b: float) -> np.ndarray:
+    """BM25's per-document length normalisation, ``1 - b + b * len / avg_len``."""
+    average = float(lengths[live].mean()) if live.any() else 0.0
+    if average <= 0:
+        return np.ones_like(lengths, dtype=np.float32)
+    return (1.0 - b + b * lengths / average).astype(np.float32)
+
+
+def idf(doc_freq: int, n_docs: int) -> float:
+    """BM25's inverse document frequency (never negative)."""
+    return float(np.log1p((n_docs - doc_freq + 0.5) / (doc_freq + 0.5)))
+
+
+class Scorer:
+    """Accumulates per-document scores of one query over dense arrays."""
+
+    def __init__(self, n_docs: int, config: RankingConfig) -> None:
+        self.n_docs = n_docs
+        self.config = config
+        self.scores = np.zeros(n_docs, dtype=np.float32)
+        self.matched = np.zeros(n_docs, dtype=np.float32)
+        self.term_idf: dict[str, float] = {}
+        self._tf = np.zeros(n_docs, dtype=np.float32)
+
+    def add_term(self, term: str, fields: Sequence[tuple[Postings, float, np.ndarray]],
+                 weight: float = 1.0, count_match: bool = True) -> np.ndarray:
+        """Add one term's BM25F score; ``fields`` holds (postings, field weight, length norms).
+
+        Returns the documents that hold the term.
+        """
+        tf = self._tf
+        tf.fill(0.0)
+        for (ids, freqs), field_weight, norms in fields:
+            if len(ids):
+                tf[ids] += field_weight * freqs / norms[ids]
+        docs = np.flatnonzero(tf)
+        if not len(docs):
+            return docs
+        k1 = self.config.k1
+        term_idf = idf(len(docs), self.n_docs)
+        self.term_idf[term] = term_idf
+        saturated = tf[docs] * (k1 + 1.0) / (tf[docs] + k1)
+        self.scores[docs] += weight * term_idf * saturated
+        if count_match:
+            self.matched[docs] += 1.0
+        return docs
+
+    def finish(self, n_terms: int, recency: np.ndarray | None) -> np.ndarray:
+        """Apply coordination and recency; returns the scores (0 for non-matching documents)."""
+        scores = self.scores
+        if n_terms > 1 and self.config.coord_weight > 0:
+            share = np.minimum(self.matched / n_terms, 1.0)
+            scores *= (1.0 - self.config.coord_weight) + self.config.coord_weight * share
+        if recency is not None:
+            scores *= recency
+        return scores
+
+
+def recency_factor(published_days: np.ndarray, weight: float, half_life_days: float,
+                   reference_day: float) -> np.ndarray | None:
+    """``1 + weight * 0.5 ** (age / half_life)``; age counted from ``reference_day`` (the newest
+    article, so an archive is not all 'old'); undated articles get no boost."""
+    if weight <= 0 or not len(published_days):
+        return None
+    age = np.clip(reference_day - published_days, 0.0, None)
+    boost = weight * np.power(0.5, age / half_life_days)
+    return (1.0 + np.nan_to_num(boost, nan=0.0)).astype(np.float32)
+
+
+def top_documents(scores: np.ndarray, candidates: np.ndarray, k: int,
+                  tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` best of ``candidates`` by score, best first; ties go to the larger ``tiebreak``
+    (the publication day: recent first)."""
+    if not len(candidates):
+        return candidates
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        candidates = candidates[part]
+    if tiebreak is None:
+        order = np.argsort(-scores[candidates], kind="stable")
+    else:
+        order = np.lexsort((-np.nan_to_num(tiebreak[candidates], nan=-1e9),
+                            -scores[candidates]))
+    return candidates[order]
+
+
+def within(first: Sequence[int], second: Sequence[int], window: int) -> bool:
+    """True when a position of ``second`` follows one of ``first`` by 1 to ``window``."""
+    i = j = 0
+    while i < len(first) and j < len(second):
+        gap = second[j] - first[i]
+        if gap <= 0:
+            j += 1
+        elif gap <= window:
+            return True
+        else:
+            i += 1
+    return False
+
+
+def has_phrase(positions: Sequence[Sequence[int]]) -> bool:
+    """True when the terms' positions hold them consecutively, in order."""
+    if not positions or any(not p for p in positions):
+        return False
+    later = [set(p) for p in positions[1:]]
+    return any(all(start + k + 1 in later[k] for k in range(len(later)))
+               for start in positions[0])

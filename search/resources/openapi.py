@@ -1,0 +1,16 @@
+"""``GET /openapi.json``: the OpenAPI 3.1 description of the API (``search.openapi``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import falcon
+
+from search.openapi import OPENAPI
+
+
+class OpenAPIDocument:
+    cacheable: ClassVar[bool] = True
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = OPENAPI

@@ -1,0 +1,102 @@
+"""How the resources read query parameters: one rule set, errors that name the parameter.
+
+- A single-valued parameter given twice (``?page=1&page=2``) is refused with a 400, rather than
+  guessing which one the caller meant; repeatable ones (``section``, ``tag``) are read as lists.
+- A blank value (``?from=``, what an HTML form sends for an empty field) counts as absent.
+- Unknown parameters are ignored.
+- Integers are plain decimal digits, with an optional sign; dates are ``YYYY-MM-DD``.
+
+Every problem raises ``BadQuery`` (400) with ``parameter`` set, answered in the one error shape.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import falcon
+
+from search.errors import BadQuery
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _shown(value: str) -> str:
+    """The caller's value, quoted and shortened, for an error message."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+def text(req: falcon.Request, name: str) -> str | None:
+    """The one value of ``name``, or None when it is absent or blank."""
+    value = req.params.get(name)
+    if isinstance(value, list):
+        raise BadQuery(f"{name} was given {len(value)} times; give it once", parameter=name)
+    if value is None or not value.strip():
+        return None
+    return value
+
+
+def texts(req: falcon.Request, name: str) -> tuple[str, ...]:
+    """Every value of a repeatable parameter, stripped, blanks and repeats dropped, in order."""
+    values = req.get_param_as_list(name) or []
+    return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+def integer(
+    req: falcon.Request,
+    name: str,
+    *,
+    default: int,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """The integer value of ``name`` (``default`` when absent), within the bounds given."""
+    raw = text(req, name)
+    if raw is None:
+        return default
+    try:
+        if not _INTEGER.fullmatch(raw.strip()):
+            raise ValueError(raw)
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(
+            f"{name} must be a whole number, got {_shown(raw)}", parameter=name
+        ) from None
+    if minimum is not None and value < minimum:
+        raise BadQuery(f"{name} must be {_range(minimum, maximum)}, got {value}", parameter=name)
+    if maximum is not None and value > maximum:
+        raise BadQuery(f"{name} must be {_range(minimum, maximum)}, got {value}", parameter=name)
+    return value
+
+
+def _range(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"between {minimum} and {maximum}"
+    return f"at least {minimum}" if minimum is not None else f"at most {maximum}"
+
+
+def iso_date(req: falcon.Request, name: str) -> date | None:
+    """The date value of ``name`` (``YYYY-MM-DD``), or None when it is absent."""
+    raw = text(req, name)
+    if raw is None:
+        return None
+    try:
+        if not _DATE.fullmatch(raw.strip()):
+            raise ValueError(raw)
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadQuery(
+            f"{name} must be a date like 2024-03-31, got {_shown(raw)}", parameter=name
+        ) from None
+
+
+def choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    """The value of ``name`` if it is one of ``allowed``, None when absent."""
+    raw = text(req, name)
+    if raw is None:
+        return None
+    if raw not in allowed:
+        options = " or ".join(repr(a) for a in allowed)
+        raise BadQuery(f"{name} must be {options}, got {_shown(raw)}", parameter=name)
+    return raw

@@ -1,0 +1,85 @@
+"""Shared fixtures: real indexes built in temporary folders, and the API under falcon.testing.
+
+- ``build_index(source, root=None)``: builds a real index generation from a JSON Lines file or a
+  list of article dicts and returns its root; called again with the same ``root``, it builds the
+  next generation there (what a reindex does).
+- ``sample_index``: the sample corpus (``data/sample/articles.jsonl``), built once per session.
+  Treat it as read-only: tests that change an index build their own.
+- ``settings`` / ``client``: the API over the sample index, with the site's origin
+  allowed for CORS; ``make_client(settings, engine=None)`` does the same for other settings.
+  Engines are closed at teardown (an open Whoosh reader would warn, and warnings are errors).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from falcon.testing import TestClient
+
+from index.build import full_build
+from index.config import Settings
+from index.generations import IndexRoot
+from search.app import create_app
+from search.engine import Engine
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_CORPUS = REPO / "data" / "sample" / "articles.jsonl"
+SITE_ORIGIN = "https://www.exemple.ma"
+
+BuildIndex = Callable[..., Path]
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture(scope="session")
+def build_index(tmp_path_factory: pytest.TempPathFactory) -> BuildIndex:
+    def build(source: Path | Iterable[Mapping[str, Any]], root: Path | None = None) -> Path:
+        root = root if root is not None else tmp_path_factory.mktemp("index")
+        if not isinstance(source, Path):
+            path = tmp_path_factory.mktemp("source") / "articles.jsonl"
+            lines = (json.dumps(dict(article), ensure_ascii=False) + "\n" for article in source)
+            path.write_text("".join(lines), encoding="utf-8")
+            source = path
+        full_build(IndexRoot(root), source, max_errors=0)
+        return root
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def sample_index(build_index: BuildIndex) -> Path:
+    return build_index(SAMPLE_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def sample_articles() -> list[dict[str, Any]]:
+    """The sample corpus's records, as written in the file."""
+    with SAMPLE_CORPUS.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@pytest.fixture
+def settings(sample_index: Path) -> Settings:
+    return Settings(index_dir=sample_index, cors_origins=(SITE_ORIGIN,))
+
+
+@pytest.fixture
+def make_client() -> Iterator[MakeClient]:
+    engines: list[Engine] = []
+
+    def make(settings: Settings, engine: Engine | None = None) -> TestClient:
+        engine = engine if engine is not None else Engine(settings)
+        engines.append(engine)
+        return TestClient(create_app(settings, engine))
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+@pytest.fixture
+def client(settings: Settings, make_client: MakeClient) -> TestClient:
+    return make_client(settings)
