@@ -38,6 +38,30 @@ proc_name = "presse-search"
 # by default, so two servers of the same user (tests, a second checkout) would fight over it.
 control_socket_disable = True
 
+
+def _drop_server_header() -> None:
+    """Send no ``Server`` header: it only tells scanners what to try.
+
+    Gunicorn writes ``Server: gunicorn`` itself, before the application's headers, and has no
+    setting to leave it out; its response class is patched here, in the master, so that every
+    worker forked from it inherits the change. ``tests/test_security_headers.py`` checks over real
+    HTTP that no ``Server`` header goes out (and so that this still works after an upgrade).
+    """
+    from gunicorn.http import wsgi
+
+    default_headers = wsgi.Response.default_headers
+    if getattr(default_headers, "drops_server", False):
+        return
+
+    def without_server(self: Any) -> list[str]:
+        return [h for h in default_headers(self) if not h.lower().startswith("server:")]
+
+    without_server.drops_server = True  # type: ignore[attr-defined]
+    wsgi.Response.default_headers = without_server  # type: ignore[method-assign]
+
+
+_drop_server_header()
+
 accesslog = "-"
 # client, request line, status, bytes, duration in ms, user agent
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'

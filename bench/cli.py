@@ -50,18 +50,41 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bench", description="Benchmarks and relevance evaluation of presse-search.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="bench",
+        description="Benchmarks and relevance evaluation of presse-search.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     # Global options, accepted before or after the sub-command.
-    parser.add_argument("--repeat", type=int, default=1, metavar="K",
-                        help="run the measurement K times; report the median and spread")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
-                        help="write the JSON report there (and PNG figures next to it)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run the measurement K times; report the median and spread",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the JSON report there (and PNG figures next to it)",
+    )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--repeat", type=int, default=argparse.SUPPRESS, metavar="K",
-                        help="run the measurement K times; report the median and spread")
-    common.add_argument("--out", type=Path, default=argparse.SUPPRESS, metavar="FILE",
-                        help="write the JSON report there (and PNG figures next to it)")
+    common.add_argument(
+        "--repeat",
+        type=int,
+        default=argparse.SUPPRESS,
+        metavar="K",
+        help="run the measurement K times; report the median and spread",
+    )
+    common.add_argument(
+        "--out",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="write the JSON report there (and PNG figures next to it)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         child = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
@@ -75,8 +98,10 @@ def _figures(report_obj: Report, out: Path) -> list[str]:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("bench: matplotlib is not installed (pip install -e '.[bench]'): no figures",
-              file=sys.stderr)
+        print(
+            "bench: matplotlib is not installed (pip install -e '.[bench]'): no figures",
+            file=sys.stderr,
+        )
         return []
     names = []
     for suffix, draw in report_obj.plots.items():
@@ -86,8 +111,9 @@ def _figures(report_obj: Report, out: Path) -> list[str]:
     return names
 
 
-def save(report_obj: Report, out: Path, argv: Sequence[str], seconds: float,
-         host: dict[str, Any]) -> None:
+def save(
+    report_obj: Report, out: Path, argv: Sequence[str], seconds: float, host: dict[str, Any]
+) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "kind": report_obj.kind,
@@ -102,8 +128,9 @@ def save(report_obj: Report, out: Path, argv: Sequence[str], seconds: float,
         "notes": report_obj.notes,
         "figures": _figures(report_obj, out),
     }
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n",
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,8 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(result.to_text())
     out = args.out
     if args.command == "queries":  # --out is the workload; its report goes beside it
-        out = out.with_name(f"{out.stem}.json" if out.suffix != ".json" else
-                            f"{out.stem}-report.json")
+        out = out.with_name(
+            f"{out.stem}.json" if out.suffix != ".json" else f"{out.stem}-report.json"
+        )
     if out is not None and args.command != "report":
         save(result, out, argv, seconds, host)
         print(f"\nreport written to {out}")

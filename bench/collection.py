@@ -83,8 +83,9 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             except ValueError:
                 if lineno == 1:  # a header line
                     continue
-                raise CollectionError(f"{path}:{lineno}: relevance {parts[-1]!r} is not a "
-                                      "whole number") from None
+                raise CollectionError(
+                    f"{path}:{lineno}: relevance {parts[-1]!r} is not a whole number"
+                ) from None
             qrels.setdefault(parts[0], {})[parts[-2]] = relevance
     return qrels
 
@@ -96,8 +97,11 @@ def load_collection(folder: Path) -> Collection:
     for name in ("queries.jsonl", "qrels.tsv"):
         if not (folder / name).is_file():
             raise CollectionError(f"{folder}: no {name} in this folder")
-    queries = tuple(Query(str(q["id"]), str(q["text"]))
-                    for q in read_jsonl(folder / "queries.jsonl") if "id" in q and "text" in q)
+    queries = tuple(
+        Query(str(q["id"]), str(q["text"]))
+        for q in read_jsonl(folder / "queries.jsonl")
+        if "id" in q and "text" in q
+    )
     return Collection(corpus_path(folder), queries, read_qrels(folder / "qrels.tsv"))
 
 

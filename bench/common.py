@@ -87,8 +87,13 @@ def summarize(values: Sequence[float]) -> dict[str, Any]:
     values = [float(v) for v in values]
     if not values:
         return {"median": None, "min": None, "max": None, "n": 0, "values": []}
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "n": len(values), "values": values}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+        "values": values,
+    }
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -115,8 +120,10 @@ def fmt_spread(summary: dict[str, Any], digits: int = 1, scale: float = 1.0) -> 
         return "–"
     text = fmt_num(summary["median"] * scale, digits)
     if summary["n"] > 1:
-        text += (f" ({fmt_num(summary['min'] * scale, digits)}–"
-                 f"{fmt_num(summary['max'] * scale, digits)})")
+        text += (
+            f" ({fmt_num(summary['min'] * scale, digits)}–"
+            f"{fmt_num(summary['max'] * scale, digits)})"
+        )
     return text
 
 
@@ -151,8 +158,13 @@ def _ram_bytes() -> int | None:
 
 def _git_revision() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
-                             capture_output=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            text=True,
+            capture_output=True,
+            timeout=5,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None

@@ -41,22 +41,47 @@ TARGET_SHARE = 0.30  # issue 3: search throughput at least 30 % of /health's
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-dir", type=Path, required=True,
-                        help="a built index root (CURRENT + generations/) for the server")
-    parser.add_argument("--queries", type=Path, required=True,
-                        help="query workload (JSONL with 'text', or one query per line)")
-    parser.add_argument("--workers", type=int,
-                        help="gunicorn workers (default: the setting's default, 2 x cores + 1)")
-    parser.add_argument("--concurrency", default="8",
-                        help="concurrent connections; several as 1,8,16 (default 8)")
-    parser.add_argument("--seconds", type=float, default=20.0,
-                        help="length of each measured run (default 20)")
-    parser.add_argument("--warmup-seconds", type=float, default=5.0,
-                        help="unmeasured load before measuring (default 5)")
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator (default: wrk if installed)")
-    parser.add_argument("--wrk-threads", type=int, default=1,
-                        help="wrk threads (default 1: leaves the cores to the server)")
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        required=True,
+        help="a built index root (CURRENT + generations/) for the server",
+    )
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        required=True,
+        help="query workload (JSONL with 'text', or one query per line)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn workers (default: the setting's default, 2 x cores + 1)",
+    )
+    parser.add_argument(
+        "--concurrency", default="8", help="concurrent connections; several as 1,8,16 (default 8)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="length of each measured run (default 20)"
+    )
+    parser.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=5.0,
+        help="unmeasured load before measuring (default 5)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator (default: wrk if installed)",
+    )
+    parser.add_argument(
+        "--wrk-threads",
+        type=int,
+        default=1,
+        help="wrk threads (default 1: leaves the cores to the server)",
+    )
 
 
 def free_port() -> int:
@@ -90,14 +115,22 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
-        env = dict(os.environ, PRESSE_INDEX_DIR=str(index_dir.resolve()),
-                   PRESSE_BIND=f"127.0.0.1:{self.port}")
+        env = dict(
+            os.environ,
+            PRESSE_INDEX_DIR=str(index_dir.resolve()),
+            PRESSE_BIND=f"127.0.0.1:{self.port}",
+        )
         if workers:
             env["PRESSE_WORKERS"] = str(workers)
         self._log = log.open("wb")
-        self.process = subprocess.Popen([_gunicorn(), "-c", "gunicorn.conf.py"], cwd=REPO,
-                                        env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [_gunicorn(), "-c", "gunicorn.conf.py"],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 90.0) -> float:
         """Seconds until /ready answers 200 (the workers open the index at start)."""
@@ -105,8 +138,9 @@ class Server:
         last = "no answer"
         while time.monotonic() - started < timeout:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with status {self.process.returncode}:\n"
-                                   + self.log_tail())
+                raise RuntimeError(
+                    f"gunicorn exited with status {self.process.returncode}:\n" + self.log_tail()
+                )
             try:
                 status, body = _get(self.base + "/ready")
                 if status == 200:
@@ -115,8 +149,9 @@ class Server:
             except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.25)
-        raise RuntimeError(f"gunicorn did not answer /ready with 200 within {timeout:.0f} s "
-                           f"(last answer: {last})")
+        raise RuntimeError(
+            f"gunicorn did not answer /ready with 200 within {timeout:.0f} s (last answer: {last})"
+        )
 
     def log_tail(self, lines: int = 30) -> str:
         self._log.flush()
@@ -143,27 +178,50 @@ class Server:
         self._log.close()
 
 
-def load(client: str, url: str, paths_file: Path, concurrency: int, seconds: float,
-         wrk_threads: int) -> dict[str, Any]:
+def load(
+    client: str, url: str, paths_file: Path, concurrency: int, seconds: float, wrk_threads: int
+) -> dict[str, Any]:
     """One measured run; the JSON line of the wrk script or of bench.loadgen."""
     if client == "wrk":
         threads = max(1, min(wrk_threads, concurrency))
-        command = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds:g}s",
-                   "--timeout", "10s", "-s", str(LUA), url, "--", str(paths_file)]
+        command = [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            url,
+            "--",
+            str(paths_file),
+        ]
     else:
-        command = [sys.executable, "-m", "bench.loadgen", url, str(paths_file),
-                   str(concurrency), str(seconds)]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
-                          timeout=seconds + 120)
+        command = [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            url,
+            str(paths_file),
+            str(concurrency),
+            str(seconds),
+        ]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 120)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if done.returncode != 0 or line is None:
-        raise RuntimeError(f"{command[0]} failed (exit {done.returncode}): "
-                           f"{(done.stderr or done.stdout)[-1500:]}")
+        raise RuntimeError(
+            f"{command[0]} failed (exit {done.returncode}): {(done.stderr or done.stdout)[-1500:]}"
+        )
     result: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
     duration = result["duration_us"] / 1e6
     result["rps"] = result["requests"] / duration if duration else 0.0
-    result["socket_errors"] = sum(result[k] for k in ("errors_connect", "errors_read",
-                                                      "errors_write", "errors_timeout"))
+    result["socket_errors"] = sum(
+        result[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout")
+    )
     return result
 
 
@@ -177,49 +235,78 @@ def run(args: argparse.Namespace) -> Report:
     queries = read_queries(args.queries)
     notes: list[str] = []
     if client == "python":
-        notes.append("wrk was not found (or --client python): the load came from bench.loadgen, "
-                     "a multiprocess Python client, which is weaker than wrk and shares the "
-                     "CPU with the server; treat absolute figures as a lower bound.")
+        notes.append(
+            "wrk was not found (or --client python): the load came from bench.loadgen, "
+            "a multiprocess Python client, which is weaker than wrk and shares the "
+            "CPU with the server; treat absolute figures as a lower bound."
+        )
 
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         search_paths = Path(tmp) / "search.paths"
-        search_paths.write_text("".join(f"/search?q={quote(q)}\n" for q in queries),
-                                encoding="utf-8")
+        search_paths.write_text(
+            "".join(f"/search?q={quote(q)}\n" for q in queries), encoding="utf-8"
+        )
         health_paths = Path(tmp) / "health.paths"
         health_paths.write_text("/health\n", encoding="utf-8")
         paths = {"health": health_paths, "search": search_paths}
         server = Server(args.index_dir, args.workers, Path(tmp) / "gunicorn.log")
         try:
             ready_s = server.wait_ready()
-            print(f"[http] gunicorn ready on {server.base} after {ready_s:.1f} s; warming up "
-                  f"({client}, {args.warmup_seconds:g} s) ...", file=sys.stderr, flush=True)
+            print(
+                f"[http] gunicorn ready on {server.base} after {ready_s:.1f} s; warming up "
+                f"({client}, {args.warmup_seconds:g} s) ...",
+                file=sys.stderr,
+                flush=True,
+            )
             if args.warmup_seconds > 0:
-                load(client, server.base, search_paths, max(levels), args.warmup_seconds,
-                     args.wrk_threads)
+                load(
+                    client,
+                    server.base,
+                    search_paths,
+                    max(levels),
+                    args.warmup_seconds,
+                    args.wrk_threads,
+                )
             for concurrency in levels:
                 results[str(concurrency)] = {"health": [], "search": []}
                 for repeat in range(args.repeat):
                     order = ("health", "search") if repeat % 2 == 0 else ("search", "health")
                     for endpoint in order:
-                        print(f"[http] c={concurrency} repeat {repeat + 1}/{args.repeat}: "
-                              f"{endpoint} for {args.seconds:g} s", file=sys.stderr, flush=True)
+                        print(
+                            f"[http] c={concurrency} repeat {repeat + 1}/{args.repeat}: "
+                            f"{endpoint} for {args.seconds:g} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                         results[str(concurrency)][endpoint].append(
-                            load(client, server.base, paths[endpoint], concurrency,
-                                 args.seconds, args.wrk_threads))
+                            load(
+                                client,
+                                server.base,
+                                paths[endpoint],
+                                concurrency,
+                                args.seconds,
+                                args.wrk_threads,
+                            )
+                        )
             rss, pss, procs = tree_memory(server.process.pid)
             log_text = server.log_tail(100_000)
         finally:
             server.stop()
     workers_seen = procs - 1
     tracebacks = log_text.count("Traceback")
-    notes.append(f"gunicorn: {workers_seen} workers (PRESSE_WORKERS="
-                 f"{args.workers or 'default'}), ready after {ready_s:.1f} s; memory of the "
-                 f"server tree after the runs: RSS {rss / (1 << 20):,.0f} MiB"
-                 + (f", PSS {pss / (1 << 20):,.0f} MiB" if pss else "")
-                 + f"; {tracebacks} tracebacks in its log.")
-    notes.append("Latency as wrk measures it (from sending a request to its answer, per "
-                 "connection; no correction for coordinated omission).")
+    notes.append(
+        f"gunicorn: {workers_seen} workers (PRESSE_WORKERS="
+        f"{args.workers or 'default'}), ready after {ready_s:.1f} s; memory of the "
+        f"server tree after the runs: RSS {rss / (1 << 20):,.0f} MiB"
+        + (f", PSS {pss / (1 << 20):,.0f} MiB" if pss else "")
+        + f"; {tracebacks} tracebacks in its log."
+    )
+    notes.append(
+        "Latency is measured by the client from sending a request to reading its "
+        "answer, per connection, with no correction for coordinated omission; gunicorn's "
+        "sync workers close the connection after each answer, so it includes connecting."
+    )
 
     summary: dict[str, dict[str, dict[str, Any]]] = {}
     rows = []
@@ -231,9 +318,11 @@ def run(args: argparse.Namespace) -> Report:
                 key: summarize([r[key] for r in runs])
                 for key in ("rps", "p50_us", "p99_us", "non2xx", "socket_errors", "requests")
             }
-        shares = [s["rps"] / h["rps"] for s, h in zip(by_endpoint["search"],
-                                                      by_endpoint["health"], strict=True)
-                  if h["rps"]]
+        shares = [
+            s["rps"] / h["rps"]
+            for s, h in zip(by_endpoint["search"], by_endpoint["health"], strict=True)
+            if h["rps"]
+        ]
         summary[level]["search_over_health"] = summarize(shares)
         for endpoint in ("search", "health"):
             s = summary[level][endpoint]
@@ -241,24 +330,45 @@ def run(args: argparse.Namespace) -> Report:
             def cell(stat: dict[str, Any], digits: int, scale: float = 1.0) -> str:
                 text = fmt_num(stat["median"] * scale, digits)
                 if stat["n"] > 1:
-                    text += (f" ({fmt_num(stat['min'] * scale, digits)}–"
-                             f"{fmt_num(stat['max'] * scale, digits)})")
+                    text += (
+                        f" ({fmt_num(stat['min'] * scale, digits)}–"
+                        f"{fmt_num(stat['max'] * scale, digits)})"
+                    )
                 return text
 
             share = summary[level]["search_over_health"]["median"]
             verdict = ""
             if endpoint == "search" and share is not None:
-                verdict = (f"{share:.0%} of /health "
-                           f"({'>=' if share >= TARGET_SHARE else 'BELOW'} 30 %)")
-            rows.append([level, f"/{endpoint}", cell(s["rps"], 0), cell(s["p50_us"], 1, 1e-3),
-                         cell(s["p99_us"], 1, 1e-3),
-                         fmt_num(sum(r["non2xx"] for r in by_endpoint[endpoint]), 0),
-                         fmt_num(sum(r["socket_errors"] for r in by_endpoint[endpoint]), 0),
-                         verdict])
-    table = Table(f"HTTP: gunicorn ({workers_seen} workers), {client}, {args.seconds:g} s per "
-                  f"run, {args.repeat} run(s): median (min–max)",
-                  ["concurrency", "endpoint", "requests/s", "p50, ms", "p99, ms", "non-2xx",
-                   "socket errors", "search / health"], rows)
+                verdict = (
+                    f"{share:.0%} of /health ({'>=' if share >= TARGET_SHARE else 'BELOW'} 30 %)"
+                )
+            rows.append(
+                [
+                    level,
+                    f"/{endpoint}",
+                    cell(s["rps"], 0),
+                    cell(s["p50_us"], 1, 1e-3),
+                    cell(s["p99_us"], 1, 1e-3),
+                    fmt_num(sum(r["non2xx"] for r in by_endpoint[endpoint]), 0),
+                    fmt_num(sum(r["socket_errors"] for r in by_endpoint[endpoint]), 0),
+                    verdict,
+                ]
+            )
+    table = Table(
+        f"HTTP: gunicorn ({workers_seen} workers), {client}, {args.seconds:g} s per "
+        f"run, {args.repeat} run(s): median (min–max)",
+        [
+            "concurrency",
+            "endpoint",
+            "requests/s",
+            "p50, ms",
+            "p99, ms",
+            "non-2xx",
+            "socket errors",
+            "search / health",
+        ],
+        rows,
+    )
     plots = {}
     if len(levels) > 1:
         plots["throughput"] = lambda path: _plot_throughput(path, summary)
@@ -266,15 +376,30 @@ def run(args: argparse.Namespace) -> Report:
         kind="http",
         title="HTTP: gunicorn under load",
         description="The real service (gunicorn.conf.py) on a loopback port, /search with the "
-                    "query workload beside /health, load generated by a separate process.",
-        params={"index_dir": str(args.index_dir), "queries": str(args.queries),
-                "workers": args.workers, "workers_seen": workers_seen, "concurrency": levels,
-                "seconds": args.seconds, "warmup_seconds": args.warmup_seconds,
-                "client": client, "wrk_threads": args.wrk_threads, "repeat": args.repeat},
-        results={"runs": results, "summary": summary, "ready_s": ready_s,
-                 "server_rss_bytes": rss, "server_pss_bytes": pss,
-                 "tracebacks_in_log": tracebacks},
-        tables=[table], notes=notes, plots=plots,
+        "query workload beside /health, load generated by a separate process.",
+        params={
+            "index_dir": str(args.index_dir),
+            "queries": str(args.queries),
+            "workers": args.workers,
+            "workers_seen": workers_seen,
+            "concurrency": levels,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup_seconds,
+            "client": client,
+            "wrk_threads": args.wrk_threads,
+            "repeat": args.repeat,
+        },
+        results={
+            "runs": results,
+            "summary": summary,
+            "ready_s": ready_s,
+            "server_rss_bytes": rss,
+            "server_pss_bytes": pss,
+            "tracebacks_in_log": tracebacks,
+        },
+        tables=[table],
+        notes=notes,
+        plots=plots,
     )
 
 
@@ -287,8 +412,12 @@ def _plot_throughput(path: Path, summary: dict[str, dict[str, dict[str, Any]]]) 
     levels = sorted(summary, key=int)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for endpoint in ("health", "search"):
-        ax.plot([int(c) for c in levels], [summary[c][endpoint]["rps"]["median"] for c in levels],
-                marker="o", label=f"/{endpoint}")
+        ax.plot(
+            [int(c) for c in levels],
+            [summary[c][endpoint]["rps"]["median"] for c in levels],
+            marker="o",
+            label=f"/{endpoint}",
+        )
     ax.set_xlabel("concurrent connections")
     ax.set_ylabel("requests/s")
     ax.set_title("Throughput against concurrency")

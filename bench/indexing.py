@@ -31,12 +31,18 @@ SYSTEMS = ("ours", "baseline")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path, required=True,
-                        help="JSON Lines corpus (plain or .gz), e.g. the shared orangesum file")
-    parser.add_argument("--limit", type=int, metavar="N",
-                        help="index only the first N records (both systems)")
-    parser.add_argument("--only", choices=SYSTEMS,
-                        help="build only one of the two systems (no ratio)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="JSON Lines corpus (plain or .gz), e.g. the shared orangesum file",
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="index only the first N records (both systems)"
+    )
+    parser.add_argument(
+        "--only", choices=SYSTEMS, help="build only one of the two systems (no ratio)"
+    )
 
 
 def _directory_size(path: Path) -> int:
@@ -71,7 +77,7 @@ def build_in_child(system: str, source: Path, folder: Path) -> dict[str, Any]:
         stdout, stderr = out.read(), err.read()
     if status != 0:
         raise RuntimeError(f"the {system} build failed (exit {status}):\n{stderr[-2000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result.update(sampler.summary())
     result["process_s"] = process_s
     result["docs_per_s"] = result["accepted"] / result["seconds"] if result["seconds"] else 0.0
@@ -86,12 +92,21 @@ def _child(system: str, source: Path, folder: Path) -> dict[str, Any]:
         from index.generations import IndexRoot
 
         settings = Settings.from_env()
-        report = full_build(IndexRoot(folder), source, processes=settings.build_processes,
-                            memory_mb=settings.build_memory_mb)
+        report = full_build(
+            IndexRoot(folder),
+            source,
+            processes=settings.build_processes,
+            memory_mb=settings.build_memory_mb,
+        )
         generation = folder / "generations" / report.generation
-        return {"accepted": report.accepted, "skipped": report.skipped,
-                "seconds": report.seconds, "size_bytes": _directory_size(generation),
-                "processes": settings.build_processes, "memory_mb": settings.build_memory_mb}
+        return {
+            "accepted": report.accepted,
+            "skipped": report.skipped,
+            "seconds": report.seconds,
+            "size_bytes": _directory_size(generation),
+            "processes": settings.build_processes,
+            "memory_mb": settings.build_memory_mb,
+        }
     from bench import baseline
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -111,31 +126,39 @@ def run(args: argparse.Namespace) -> Report:
             order = systems if repeat % 2 == 0 else systems[::-1]
             for system in order:
                 folder = Path(tmp) / f"{system}-{repeat}"
-                print(f"[index] repeat {repeat + 1}/{args.repeat}: building {system} ...",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[index] repeat {repeat + 1}/{args.repeat}: building {system} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 result = build_in_child(system, source, folder)
                 shutil.rmtree(folder, ignore_errors=True)
                 runs[system].append(result)
-                print(f"[index]   {system}: {result['accepted']:,} docs in "
-                      f"{result['seconds']:.1f} s, {result['docs_per_s']:,.0f} docs/s, peak RSS "
-                      f"{mib(result['peak_rss_bytes']) or 0:,.0f} MiB", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"[index]   {system}: {result['accepted']:,} docs in "
+                    f"{result['seconds']:.1f} s, {result['docs_per_s']:,.0f} docs/s, peak RSS "
+                    f"{mib(result['peak_rss_bytes']) or 0:,.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-    keys = ("docs_per_s", "seconds", "process_s", "peak_rss_bytes", "peak_pss_bytes",
-            "size_bytes")
+    keys = ("docs_per_s", "seconds", "process_s", "peak_rss_bytes", "peak_pss_bytes", "size_bytes")
     summaries = {
-        system: {key: summarize([r[key] for r in results if r.get(key) is not None])
-                 for key in keys}
+        system: {
+            key: summarize([r[key] for r in results if r.get(key) is not None]) for key in keys
+        }
         for system, results in runs.items()
     }
     ratios: dict[str, Any] = {}
     if len(systems) == 2:
         for key in keys:
-            pairs = [(o.get(key), b.get(key)) for o, b in zip(runs["ours"], runs["baseline"],
-                                                                 strict=True)]
+            pairs = [
+                (o.get(key), b.get(key))
+                for o, b in zip(runs["ours"], runs["baseline"], strict=True)
+            ]
             ratios[key] = summarize([o / b for o, b in pairs if o is not None and b])
 
-    rows_spec = [
+    rows_spec: list[tuple[str, str | None, int, float]] = [
         ("documents indexed", None, 0, 1.0),
         ("documents/s", "docs_per_s", 0, 1.0),
         ("build wall time, s", "seconds", 1, 1.0),
@@ -146,36 +169,49 @@ def run(args: argparse.Namespace) -> Report:
     ]
     headers = ["", *systems] + (["ours/baseline"] if len(systems) == 2 else [])
     rows = []
-    for label, key, digits, scale in rows_spec:
-        if key is None:
+    for label, field, digits, scale in rows_spec:
+        if field is None:
             row = [label, *(fmt_num(runs[s][0]["accepted"], 0) for s in systems)]
             if len(systems) == 2:
                 row.append(ratio(runs["ours"][0]["accepted"], runs["baseline"][0]["accepted"]))
         else:
-            row = [label, *(fmt_spread(summaries[s][key], digits, scale) for s in systems)]
+            row = [label, *(fmt_spread(summaries[s][field], digits, scale) for s in systems)]
             if len(systems) == 2:
-                row.append(f"{ratios[key]['median']:.2f}×" if ratios[key]["median"] else "–")
+                row.append(f"{ratios[field]['median']:.2f}×" if ratios[field]["median"] else "–")
         rows.append(row)
-    rows.append(["processes (writer / most seen)",
-                 *(f"{runs[s][0]['processes']} / {runs[s][0]['max_processes']}" for s in systems)]
-                + ([""] if len(systems) == 2 else []))
-    table = Table(f"Full build of {args.corpus.name}"
-                  + (f" (first {args.limit:,} records)" if args.limit else "")
-                  + f", {args.repeat} run(s): median (min–max)", headers, rows)
+    rows.append(
+        [
+            "processes (writer / most seen)",
+            *(f"{runs[s][0]['processes']} / {runs[s][0]['max_processes']}" for s in systems),
+        ]
+        + ([""] if len(systems) == 2 else [])
+    )
+    table = Table(
+        f"Full build of {args.corpus.name}"
+        + (f" (first {args.limit:,} records)" if args.limit else "")
+        + f", {args.repeat} run(s): median (min–max)",
+        headers,
+        rows,
+    )
 
     notes = [
         "Each build runs in its own child process; memory is the sum over the build's process "
         "tree, sampled every 0.2 s (RSS counts pages shared by forked writers once per process; "
         "PSS splits them).",
         "Ours: index.build.full_build with the PRESSE_BUILD_* settings"
-        + (f" (processes={runs['ours'][0]['processes']}, "
-           f"memory_mb={runs['ours'][0]['memory_mb']})" if "ours" in runs else "")
+        + (
+            f" (processes={runs['ours'][0]['processes']}, memory_mb={runs['ours'][0]['memory_mb']})"
+            if "ours" in runs
+            else ""
+        )
         + ". Baseline: LanguageAnalyzer('fr') on title/summary/body, one process, "
         "default writer (limitmb=128), records read with json.loads, no cleaning.",
     ]
     if len(systems) == 2 and runs["ours"][0]["accepted"] != runs["baseline"][0]["accepted"]:
-        notes.append("The two systems accepted different numbers of records: ours validates "
-                     "and deduplicates, the baseline indexes whatever has id, title and body.")
+        notes.append(
+            "The two systems accepted different numbers of records: ours validates "
+            "and deduplicates, the baseline indexes whatever has id, title and body."
+        )
 
     plots = {}
     timelines = {s: runs[s][0]["rss_timeline"] for s in systems}
@@ -186,13 +222,22 @@ def run(args: argparse.Namespace) -> Report:
         kind="index",
         title="Indexing: full build",
         description="Full build of the corpus with our indexer (index.build.full_build) beside "
-                    "plain Whoosh (LanguageAnalyzer('fr'), one process), in the same run.",
-        params={"corpus": str(args.corpus), "limit": args.limit, "repeat": args.repeat,
-                "systems": systems},
-        results={"runs": {s: [{k: v for k, v in r.items() if k != "rss_timeline"}
-                              for r in runs[s]] for s in systems},
-                 "summary": summaries, "ratios_ours_over_baseline": ratios,
-                 "rss_timeline_first_run": timelines},
+        "plain Whoosh (LanguageAnalyzer('fr'), one process), in the same run.",
+        params={
+            "corpus": str(args.corpus),
+            "limit": args.limit,
+            "repeat": args.repeat,
+            "systems": systems,
+        },
+        results={
+            "runs": {
+                s: [{k: v for k, v in r.items() if k != "rss_timeline"} for r in runs[s]]
+                for s in systems
+            },
+            "summary": summaries,
+            "ratios_ours_over_baseline": ratios,
+            "rss_timeline_first_run": timelines,
+        },
         tables=[table],
         notes=notes,
         plots=plots,

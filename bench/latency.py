@@ -39,16 +39,32 @@ WARMUP_ITEMS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path, required=True,
-                        help="JSON Lines corpus to build the index from (unless --index-dir)")
-    parser.add_argument("--queries", type=Path, required=True,
-                        help="query workload (JSONL with 'text', or one query per line)")
-    parser.add_argument("--index-dir", type=Path,
-                        help="reuse this index root (CURRENT + generations/) instead of building")
-    parser.add_argument("--limit", type=int, metavar="N",
-                        help="build from the first N records of the corpus only")
-    parser.add_argument("--limit-queries", type=int, metavar="N",
-                        help="measure at most N items of each kind (default: every query)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="JSON Lines corpus to build the index from (unless --index-dir)",
+    )
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        required=True,
+        help="query workload (JSONL with 'text', or one query per line)",
+    )
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        help="reuse this index root (CURRENT + generations/) instead of building",
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="build from the first N records of the corpus only"
+    )
+    parser.add_argument(
+        "--limit-queries",
+        type=int,
+        metavar="N",
+        help="measure at most N items of each kind (default: every query)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed for ids and prefixes")
 
 
@@ -92,9 +108,14 @@ def _measure(call: Callable[[Any], Any], items: list[Any]) -> tuple[list[float],
 
 def _stats(times_ms: list[float]) -> dict[str, float]:
     ordered = sorted(times_ms)
-    return {"p50": percentile(ordered, 50), "p95": percentile(ordered, 95),
-            "p99": percentile(ordered, 99), "mean": sum(ordered) / len(ordered),
-            "max": ordered[-1], "n": len(ordered)}
+    return {
+        "p50": percentile(ordered, 50),
+        "p95": percentile(ordered, 95),
+        "p99": percentile(ordered, 99),
+        "mean": sum(ordered) / len(ordered),
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -111,13 +132,16 @@ def run(args: argparse.Namespace) -> Report:
             from index.build import full_build
             from index.generations import IndexRoot
 
-            source = limited_copy(args.corpus, args.limit, Path(tmp)) if args.limit \
-                else args.corpus
+            source = limited_copy(args.corpus, args.limit, Path(tmp)) if args.limit else args.corpus
             root = Path(tmp) / "index"
             settings = Settings.from_env(index_dir=root)
             print("[query] building the index ...", file=sys.stderr, flush=True)
-            report = full_build(IndexRoot(root), source, processes=settings.build_processes,
-                                memory_mb=settings.build_memory_mb)
+            report = full_build(
+                IndexRoot(root),
+                source,
+                processes=settings.build_processes,
+                memory_mb=settings.build_memory_mb,
+            )
             build = report.to_dict()
         settings = Settings.from_env(index_dir=root)
         ids = index_ids(root)
@@ -126,9 +150,12 @@ def run(args: argparse.Namespace) -> Report:
         measured_queries = queries[:n]
         # Warm-up items are never measured afterwards: held-out workload queries, or, when the
         # whole workload is measured, pairs of its queries (texts the engine has not seen).
-        warm_queries = queries[n:n + WARMUP_ITEMS] or [
-            f"{a} {b}" for a, b in zip(queries[::2], queries[1::2], strict=False)
-        ][:WARMUP_ITEMS]
+        warm_queries = (
+            queries[n : n + WARMUP_ITEMS]
+            or [f"{a} {b}" for a, b in zip(queries[::2], queries[1::2], strict=False)][
+                :WARMUP_ITEMS
+            ]
+        )
         warm_n = min(WARMUP_ITEMS, len(ids) // 4)
         picked_ids = rng.sample(ids, min(len(ids), n + warm_n))
         warm_ids, measured_ids = picked_ids[:warm_n], picked_ids[warm_n:]
@@ -146,8 +173,11 @@ def run(args: argparse.Namespace) -> Report:
                 "similar": lambda i: engine.similar(i, limit=5),
                 "suggest": lambda p: engine.suggest(p, limit=8),
             }
-            items = {"search": measured_queries, "similar": measured_ids,
-                     "suggest": measured_prefixes}
+            items = {
+                "search": measured_queries,
+                "similar": measured_ids,
+                "suggest": measured_prefixes,
+            }
             warm_items = {"search": warm_queries, "similar": warm_ids, "suggest": warm_prefixes}
             for op in OPS:
                 _measure(calls[op], warm_items[op])
@@ -157,8 +187,11 @@ def run(args: argparse.Namespace) -> Report:
             errors: dict[str, list[str]] = {op: [] for op in OPS}
             for repeat in range(args.repeat):
                 for op in OPS:
-                    print(f"[query] pass {repeat + 1}/{args.repeat}: {op} x {len(items[op])}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"[query] pass {repeat + 1}/{args.repeat}: {op} x {len(items[op])}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     times, errs = _measure(calls[op], items[op])
                     passes[op].append(_stats(times))
                     samples[op].extend(times)
@@ -178,8 +211,13 @@ def run(args: argparse.Namespace) -> Report:
             engine.close()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    summary = {op: {stat: summarize([p[stat] for p in passes[op]])
-                    for stat in ("p50", "p95", "p99", "mean", "max")} for op in OPS}
+    summary = {
+        op: {
+            stat: summarize([p[stat] for p in passes[op]])
+            for stat in ("p50", "p95", "p99", "mean", "max")
+        }
+        for op in OPS
+    }
     rows = []
     for op in OPS:
         cells = [op, str(len(items[op]))]
@@ -194,24 +232,32 @@ def run(args: argparse.Namespace) -> Report:
         cells.append(f"< {target:g} ms: {'yes' if p95 is not None and p95 < target else 'NO'}")
         cells.append(str(len(errors[op])))
         rows.append(cells)
-    table = Table(f"In-process latency, ms, {args.repeat} pass(es): median (min–max) over passes",
-                  ["operation", "calls/pass", "p50", "p95", "p99", "mean", "p95 target",
-                   "errors"], rows)
-    notes = [f"Engine.warm_up() took {warm_up_s:.2f} s; peak RSS of the benchmark process "
-             f"{rss_mib:,.0f} MiB; {len(ids):,} articles in the index."]
+    table = Table(
+        f"In-process latency, ms, {args.repeat} pass(es): median (min–max) over passes",
+        ["operation", "calls/pass", "p50", "p95", "p99", "mean", "p95 target", "errors"],
+        rows,
+    )
+    notes = [
+        f"Engine.warm_up() took {warm_up_s:.2f} s; peak RSS of the benchmark process "
+        f"{rss_mib:,.0f} MiB; {len(ids):,} articles in the index."
+    ]
     if totals:
         ordered = sorted(totals)
-        notes.append(f"search: a query matches {percentile(ordered, 50):,.0f} articles at the "
-                     f"median, {percentile(ordered, 95):,.0f} at p95; {empty} of "
-                     f"{len(totals)} sampled queries found nothing.")
+        notes.append(
+            f"search: a query matches {percentile(ordered, 50):,.0f} articles at the "
+            f"median, {percentile(ordered, 95):,.0f} at p95; {empty} of "
+            f"{len(totals)} sampled queries found nothing."
+        )
     for op in OPS:
         if args.repeat > 1:
             first = passes[op][0]["p50"]
             later = sorted(p["p50"] for p in passes[op][1:])
             if later and first > 2 * later[len(later) // 2]:
-                notes.append(f"{op}: pass 1 p50 {first:.2f} ms vs {later[len(later) // 2]:.2f} ms "
-                             "afterwards: the engine seems to cache answers; pass 1 is the "
-                             "honest figure.")
+                notes.append(
+                    f"{op}: pass 1 p50 {first:.2f} ms vs {later[len(later) // 2]:.2f} ms "
+                    "afterwards: the engine seems to cache answers; pass 1 is the "
+                    "honest figure."
+                )
         if errors[op]:
             notes.append(f"{op}: {len(errors[op])} calls failed, e.g. {errors[op][0]}")
 
@@ -220,18 +266,30 @@ def run(args: argparse.Namespace) -> Report:
         kind="query",
         title="In-process latency: search, similar, suggest",
         description="Latency of the real Engine's search (first page of 10 with snippets, "
-                    "facets and total), similar (5) and suggest (8), after a warm-up.",
-        params={"corpus": str(args.corpus), "queries": str(args.queries),
-                "index_dir": str(args.index_dir) if args.index_dir else None,
-                "limit": args.limit, "limit_queries": args.limit_queries,
-                "repeat": args.repeat, "seed": args.seed},
-        results={"passes": passes, "summary": summary, "build": build,
-                 "warm_up_s": warm_up_s, "articles": len(ids),
-                 "errors": {op: errors[op][:20] for op in OPS},
-                 "error_counts": {op: len(errors[op]) for op in OPS},
-                 "peak_rss_mib": rss_mib,
-                 "match_counts_sample": totals},
-        tables=[table], notes=notes, plots=plots,
+        "facets and total), similar (5) and suggest (8), after a warm-up.",
+        params={
+            "corpus": str(args.corpus),
+            "queries": str(args.queries),
+            "index_dir": str(args.index_dir) if args.index_dir else None,
+            "limit": args.limit,
+            "limit_queries": args.limit_queries,
+            "repeat": args.repeat,
+            "seed": args.seed,
+        },
+        results={
+            "passes": passes,
+            "summary": summary,
+            "build": build,
+            "warm_up_s": warm_up_s,
+            "articles": len(ids),
+            "errors": {op: errors[op][:20] for op in OPS},
+            "error_counts": {op: len(errors[op]) for op in OPS},
+            "peak_rss_mib": rss_mib,
+            "match_counts_sample": totals,
+        },
+        tables=[table],
+        notes=notes,
+        plots=plots,
     )
 
 

@@ -20,8 +20,15 @@ import time
 from urllib.parse import urlsplit
 
 
-def _client(host: str, port: int, paths: list[str], start: int, deadline: float,
-            out: list[tuple[float, int]], errors: list[str]) -> None:
+def _client(
+    host: str,
+    port: int,
+    paths: list[str],
+    start: int,
+    deadline: float,
+    out: list[tuple[float, int]],
+    errors: list[str],
+) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=10)
     i = start
     while time.monotonic() < deadline:
@@ -42,15 +49,18 @@ def _client(host: str, port: int, paths: list[str], start: int, deadline: float,
     conn.close()
 
 
-def _process(args: tuple[str, int, list[str], int, int, float]) -> tuple[list[tuple[float, int]],
-                                                                         list[str]]:
+def _process(
+    args: tuple[str, int, list[str], int, int, float],
+) -> tuple[list[tuple[float, int]], list[str]]:
     host, port, paths, clients, offset, deadline = args
     out: list[tuple[float, int]] = []
     errors: list[str] = []
-    threads = [threading.Thread(target=_client,
-                                args=(host, port, paths, (offset + k) * 7919, deadline, out,
-                                      errors))
-               for k in range(clients)]
+    threads = [
+        threading.Thread(
+            target=_client, args=(host, port, paths, (offset + k) * 7919, deadline, out, errors)
+        )
+        for k in range(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -65,8 +75,7 @@ def run(url: str, paths: list[str], concurrency: int, seconds: float) -> dict[st
     shares = [concurrency // procs + (1 if k < concurrency % procs else 0) for k in range(procs)]
     started = time.monotonic()
     deadline = started + seconds
-    jobs = [(host, port, paths, share, sum(shares[:k]), deadline)
-            for k, share in enumerate(shares)]
+    jobs = [(host, port, paths, share, sum(shares[:k]), deadline) for k, share in enumerate(shares)]
     with multiprocessing.get_context("fork").Pool(procs) as pool:
         results = pool.map(_process, jobs)
     duration = time.monotonic() - started
@@ -75,14 +84,22 @@ def run(url: str, paths: list[str], concurrency: int, seconds: float) -> dict[st
     latencies = sorted(s[0] for s in samples)
 
     def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] \
-            if latencies else 0.0
+        return (
+            latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] if latencies else 0.0
+        )
 
     return {
-        "requests": len(samples), "duration_us": duration * 1e6, "bytes": 0,
+        "requests": len(samples),
+        "duration_us": duration * 1e6,
+        "bytes": 0,
         "non2xx": sum(1 for _, status in samples if not 200 <= status <= 299),
-        "errors_connect": 0, "errors_read": len(errors), "errors_write": 0, "errors_timeout": 0,
-        "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99),
+        "errors_connect": 0,
+        "errors_read": len(errors),
+        "errors_write": 0,
+        "errors_timeout": 0,
+        "p50_us": pct(50),
+        "p90_us": pct(90),
+        "p99_us": pct(99),
         "mean_us": sum(latencies) / len(latencies) if latencies else 0.0,
         "max_us": latencies[-1] if latencies else 0.0,
     }
@@ -93,5 +110,4 @@ if __name__ == "__main__":
         sys.exit("usage: python -m bench.loadgen URL PATHS_FILE CONCURRENCY SECONDS")
     with open(sys.argv[2], encoding="utf-8") as handle:
         lines = [line.strip() for line in handle if line.strip()]
-    print("BENCH_JSON " + json.dumps(run(sys.argv[1], lines, int(sys.argv[3]),
-                                         float(sys.argv[4]))))
+    print("BENCH_JSON " + json.dumps(run(sys.argv[1], lines, int(sys.argv[3]), float(sys.argv[4]))))

@@ -41,7 +41,9 @@ def _unique(ranking: Iterable[str], k: int) -> list[str]:
 
 def dcg(relevances: Iterable[int]) -> float:
     """Discounted cumulative gain of relevance grades in rank order (rank 1 first)."""
-    return sum((2**rel - 1) / math.log2(rank + 1) for rank, rel in enumerate(relevances, start=1))
+    return sum(
+        ((2.0**rel - 1) / math.log2(rank + 1) for rank, rel in enumerate(relevances, start=1)), 0.0
+    )
 
 
 def ndcg_at_k(ranking: Sequence[str], judged: Mapping[str, int], k: int) -> float:
@@ -118,8 +120,11 @@ def evaluate(run: Run, qrels: Qrels) -> Evaluation:
             continue
         per_query[query_id] = query_metrics(ranking, judged)
     means = {
-        name: (sum(scores[name] for scores in per_query.values()) / len(per_query)
-               if per_query else 0.0)
+        name: (
+            sum(scores[name] for scores in per_query.values()) / len(per_query)
+            if per_query
+            else 0.0
+        )
         for name in METRICS
     }
     return Evaluation(means=means, per_query=per_query, evaluated=len(per_query), skipped=skipped)

@@ -26,22 +26,42 @@ from bench.metrics import METRICS, evaluate
 
 DEPTH = 100
 LENGTH_GROUPS = ((1, 3), (4, 6), (7, 9), (10, 12), (13, 10_000))
-LABELS = {"ndcg@10": "nDCG@10", "mrr@10": "MRR@10", "recall@100": "Recall@100",
-          "map@100": "MAP@100"}
+LABELS = {
+    "ndcg@10": "nDCG@10",
+    "mrr@10": "MRR@10",
+    "recall@100": "Recall@100",
+    "map@100": "MAP@100",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--collection", type=Path, required=True,
-                        help="folder with corpus.jsonl.gz, queries.jsonl and qrels.tsv")
-    parser.add_argument("--baseline", action="store_true",
-                        help="also evaluate plain Whoosh (LanguageAnalyzer('fr'), BM25F, OR)")
-    parser.add_argument("--run-out", type=Path, metavar="FILE",
-                        help="write our ranking as query_id<TAB>doc_id<TAB>rank (and the "
-                             "baseline's to FILE with .baseline before the suffix)")
-    parser.add_argument("--stemmer", choices=("snowball", "light"), default=None,
-                        help="the stemmer of our index (default: the schema's)")
-    parser.add_argument("--limit-queries", type=int, metavar="N",
-                        help="evaluate only the first N queries")
+    parser.add_argument(
+        "--collection",
+        type=Path,
+        required=True,
+        help="folder with corpus.jsonl.gz, queries.jsonl and qrels.tsv",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also evaluate plain Whoosh (LanguageAnalyzer('fr'), BM25F, OR)",
+    )
+    parser.add_argument(
+        "--run-out",
+        type=Path,
+        metavar="FILE",
+        help="write our ranking as query_id<TAB>doc_id<TAB>rank (and the "
+        "baseline's to FILE with .baseline before the suffix)",
+    )
+    parser.add_argument(
+        "--stemmer",
+        choices=("snowball", "light"),
+        default=None,
+        help="the stemmer of our index (default: the schema's)",
+    )
+    parser.add_argument(
+        "--limit-queries", type=int, metavar="N", help="evaluate only the first N queries"
+    )
 
 
 def _group(text: str) -> str:
@@ -52,8 +72,9 @@ def _group(text: str) -> str:
     return "0"
 
 
-def _query_pass(search: Callable[[str], list[str]], queries: tuple[Query, ...],
-                label: str) -> tuple[dict[str, list[str]], list[float], list[str]]:
+def _query_pass(
+    search: Callable[[str], list[str]], queries: tuple[Query, ...], label: str
+) -> tuple[dict[str, list[str]], list[float], list[str]]:
     run: dict[str, list[str]] = {}
     times: list[float] = []
     errors: list[str] = []
@@ -67,13 +88,15 @@ def _query_pass(search: Callable[[str], list[str]], queries: tuple[Query, ...],
             errors.append(f"{query.id}: {type(exc).__name__}: {exc}")
         times.append((time.perf_counter() - started) * 1000)
         if i % report_every == 0:
-            print(f"[relevance] {label}: {i:,}/{len(queries):,} queries", file=sys.stderr,
-                  flush=True)
+            print(
+                f"[relevance] {label}: {i:,}/{len(queries):,} queries", file=sys.stderr, flush=True
+            )
     return run, times, errors
 
 
-def _ours(collection: Collection, queries: tuple[Query, ...], folder: Path,
-          args: argparse.Namespace) -> dict[str, Any]:
+def _ours(
+    collection: Collection, queries: tuple[Query, ...], folder: Path, args: argparse.Namespace
+) -> dict[str, Any]:
     from index.build import full_build
     from index.config import Settings
     from index.generations import IndexRoot
@@ -83,11 +106,19 @@ def _ours(collection: Collection, queries: tuple[Query, ...], folder: Path,
 
     settings = Settings.from_env(index_dir=folder)
     stemmer = args.stemmer or STEMMER
-    print(f"[relevance] ours: indexing {collection.corpus_path} ({stemmer}) ...",
-          file=sys.stderr, flush=True)
+    print(
+        f"[relevance] ours: indexing {collection.corpus_path} ({stemmer}) ...",
+        file=sys.stderr,
+        flush=True,
+    )
     started = time.perf_counter()
-    report = full_build(IndexRoot(folder), collection.corpus_path, stemmer=stemmer,
-                        processes=settings.build_processes, memory_mb=settings.build_memory_mb)
+    report = full_build(
+        IndexRoot(folder),
+        collection.corpus_path,
+        stemmer=stemmer,
+        processes=settings.build_processes,
+        memory_mb=settings.build_memory_mb,
+    )
     build_s = time.perf_counter() - started
     engine = Engine(settings)
     try:
@@ -98,13 +129,17 @@ def _ours(collection: Collection, queries: tuple[Query, ...], folder: Path,
             return [hit.id for hit in result.hits]
 
         return _passes(search, queries, "ours", args.repeat) | {
-            "build_s": build_s, "documents": report.accepted, "stemmer": stemmer}
+            "build_s": build_s,
+            "documents": report.accepted,
+            "stemmer": stemmer,
+        }
     finally:
         engine.close()
 
 
-def _baseline(collection: Collection, queries: tuple[Query, ...], folder: Path,
-              args: argparse.Namespace) -> dict[str, Any]:
+def _baseline(
+    collection: Collection, queries: tuple[Query, ...], folder: Path, args: argparse.Namespace
+) -> dict[str, Any]:
     from bench import baseline
 
     print("[relevance] baseline: indexing ...", file=sys.stderr, flush=True)
@@ -114,14 +149,16 @@ def _baseline(collection: Collection, queries: tuple[Query, ...], folder: Path,
     build_s = time.perf_counter() - started
     searcher = baseline.BaselineSearcher(folder)
     try:
-        return _passes(lambda text: searcher.search(text, DEPTH), queries, "baseline",
-                       args.repeat) | {"build_s": build_s, "documents": documents}
+        return _passes(
+            lambda text: searcher.search(text, DEPTH), queries, "baseline", args.repeat
+        ) | {"build_s": build_s, "documents": documents}
     finally:
         searcher.close()
 
 
-def _passes(search: Callable[[str], list[str]], queries: tuple[Query, ...], label: str,
-            repeat: int) -> dict[str, Any]:
+def _passes(
+    search: Callable[[str], list[str]], queries: tuple[Query, ...], label: str, repeat: int
+) -> dict[str, Any]:
     run, times, errors = _query_pass(search, queries, label)
     pass_p50 = [percentile(sorted(times), 50)]
     pass_p95 = [percentile(sorted(times), 95)]
@@ -129,8 +166,12 @@ def _passes(search: Callable[[str], list[str]], queries: tuple[Query, ...], labe
         _, more, _ = _query_pass(search, queries, label)
         pass_p50.append(percentile(sorted(more), 50))
         pass_p95.append(percentile(sorted(more), 95))
-    return {"run": run, "errors": errors, "p50_ms": summarize(pass_p50),
-            "p95_ms": summarize(pass_p95)}
+    return {
+        "run": run,
+        "errors": errors,
+        "p50_ms": summarize(pass_p50),
+        "p95_ms": summarize(pass_p95),
+    }
 
 
 def write_run(path: Path, run: dict[str, list[str]]) -> None:
@@ -143,8 +184,7 @@ def write_run(path: Path, run: dict[str, list[str]]) -> None:
 
 def run(args: argparse.Namespace) -> Report:
     collection = load_collection(args.collection)
-    queries = collection.queries[: args.limit_queries] if args.limit_queries \
-        else collection.queries
+    queries = collection.queries[: args.limit_queries] if args.limit_queries else collection.queries
     systems: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-relevance-") as tmp:
         systems["ours"] = _ours(collection, queries, Path(tmp) / "ours", args)
@@ -164,15 +204,22 @@ def run(args: argparse.Namespace) -> Report:
     rows = []
     for metric in METRICS:
         values = [evaluations[n].means[metric] for n in names]
-        rows.append([LABELS[metric], *(f"{v:.4f}" for v in values)]
-                    + ([ratio(values[0], values[1], 3)] if two else []))
-    rows.append(["queries evaluated", *(f"{evaluations[n].evaluated:,}" for n in names)]
-                + ([""] if two else []))
-    rows.append(["index build, s", *(fmt_num(systems[n]["build_s"], 1) for n in names)]
-                + ([ratio(systems["ours"]["build_s"], systems["baseline"]["build_s"])]
-                   if two else []))
-    for key, label in (("p50_ms", "query p50, ms (top 100)"),
-                       ("p95_ms", "query p95, ms (top 100)")):
+        rows.append(
+            [LABELS[metric], *(f"{v:.4f}" for v in values)]
+            + ([ratio(values[0], values[1], 3)] if two else [])
+        )
+    rows.append(
+        ["queries evaluated", *(f"{evaluations[n].evaluated:,}" for n in names)]
+        + ([""] if two else [])
+    )
+    rows.append(
+        ["index build, s", *(fmt_num(systems[n]["build_s"], 1) for n in names)]
+        + ([ratio(systems["ours"]["build_s"], systems["baseline"]["build_s"])] if two else [])
+    )
+    for key, label in (
+        ("p50_ms", "query p50, ms (top 100)"),
+        ("p95_ms", "query p95, ms (top 100)"),
+    ):
         cells = []
         for n in names:
             s = systems[n][key]
@@ -180,11 +227,20 @@ def run(args: argparse.Namespace) -> Report:
             if s["n"] > 1:
                 cell += f" ({fmt_num(s['min'], 2)}–{fmt_num(s['max'], 2)})"
             cells.append(cell)
-        rows.append([label, *cells] + ([ratio(systems["ours"][key]["median"],
-                                               systems["baseline"][key]["median"])]
-                                       if two else []))
-    main = Table(f"Relevance on {args.collection.name}: {len(queries):,} queries, "
-                 f"{systems['ours']['documents']:,} documents", headers, rows)
+        rows.append(
+            [label, *cells]
+            + (
+                [ratio(systems["ours"][key]["median"], systems["baseline"][key]["median"])]
+                if two
+                else []
+            )
+        )
+    main = Table(
+        f"Relevance on {args.collection.name}: {len(queries):,} queries, "
+        f"{systems['ours']['documents']:,} documents",
+        headers,
+        rows,
+    )
 
     by_length: dict[str, dict[str, list[float]]] = {}
     texts = {q.id: q.text for q in queries}
@@ -192,47 +248,67 @@ def run(args: argparse.Namespace) -> Report:
         for query_id, scores in evaluations[name].per_query.items():
             group = _group(texts[query_id])
             by_length.setdefault(group, {}).setdefault(name, []).append(scores["ndcg@10"])
-    order = [g for g in (_group(" ".join(["w"] * low)) for low, _ in LENGTH_GROUPS)
-             if g in by_length]
+    order = [
+        g for g in (_group(" ".join(["w"] * low)) for low, _ in LENGTH_GROUPS) if g in by_length
+    ]
     length_rows = []
     length_means: dict[str, dict[str, float]] = {}
     for group in order:
         means = {n: sum(v) / len(v) for n, v in by_length[group].items()}
         length_means[group] = means
-        length_rows.append([group, str(len(by_length[group][names[0]])),
-                            *(f"{means[n]:.4f}" for n in names)]
-                           + ([ratio(means["ours"], means["baseline"], 3)] if two else []))
-    lengths = Table("nDCG@10 by query length (words)",
-                    ["words", "queries", *names] + (["ours/baseline"] if two else []),
-                    length_rows)
+        length_rows.append(
+            [group, str(len(by_length[group][names[0]])), *(f"{means[n]:.4f}" for n in names)]
+            + ([ratio(means["ours"], means["baseline"], 3)] if two else [])
+        )
+    lengths = Table(
+        "nDCG@10 by query length (words)",
+        ["words", "queries", *names] + (["ours/baseline"] if two else []),
+        length_rows,
+    )
 
-    notes = [f"Our index: stemmer {systems['ours']['stemmer']}; the engine's default ranking. "
-             "Definitions: gain 2^rel-1, log2 discount, AP divided by the number of relevant "
-             "documents; queries without a relevant document are skipped."]
+    notes = [
+        f"Our index: stemmer {systems['ours']['stemmer']}; the engine's default ranking. "
+        "Definitions: gain 2^rel-1, log2 discount, AP divided by the number of relevant "
+        "documents; queries without a relevant document are skipped."
+    ]
     for name in names:
         if systems[name]["errors"]:
-            notes.append(f"{name}: {len(systems[name]['errors'])} queries failed (scored 0), "
-                         f"e.g. {systems[name]['errors'][0]}")
+            notes.append(
+                f"{name}: {len(systems[name]['errors'])} queries failed (scored 0), "
+                f"e.g. {systems[name]['errors'][0]}"
+            )
     plots = {"by-length": lambda path: _plot_by_length(path, length_means, names)}
     return Report(
         kind="relevance",
         title=f"Relevance: {args.collection.name}",
         description="Our indexer and engine on an evaluation collection, beside plain Whoosh "
-                    "(LanguageAnalyzer('fr') on one field, BM25F defaults, OR of the words).",
-        params={"collection": str(args.collection), "baseline": args.baseline,
-                "stemmer": systems["ours"]["stemmer"], "limit_queries": args.limit_queries,
-                "repeat": args.repeat, "run_out": str(args.run_out) if args.run_out else None},
-        results={name: {"metrics": evaluations[name].means,
-                        "evaluated": evaluations[name].evaluated,
-                        "skipped": evaluations[name].skipped,
-                        "build_s": systems[name]["build_s"],
-                        "documents": systems[name]["documents"],
-                        "query_p50_ms": systems[name]["p50_ms"],
-                        "query_p95_ms": systems[name]["p95_ms"],
-                        "errors": systems[name]["errors"][:20],
-                        "error_count": len(systems[name]["errors"])}
-                 for name in names} | {"ndcg@10_by_length": length_means},
-        tables=[main, lengths], notes=notes, plots=plots,
+        "(LanguageAnalyzer('fr') on one field, BM25F defaults, OR of the words).",
+        params={
+            "collection": str(args.collection),
+            "baseline": args.baseline,
+            "stemmer": systems["ours"]["stemmer"],
+            "limit_queries": args.limit_queries,
+            "repeat": args.repeat,
+            "run_out": str(args.run_out) if args.run_out else None,
+        },
+        results={
+            name: {
+                "metrics": evaluations[name].means,
+                "evaluated": evaluations[name].evaluated,
+                "skipped": evaluations[name].skipped,
+                "build_s": systems[name]["build_s"],
+                "documents": systems[name]["documents"],
+                "query_p50_ms": systems[name]["p50_ms"],
+                "query_p95_ms": systems[name]["p95_ms"],
+                "errors": systems[name]["errors"][:20],
+                "error_count": len(systems[name]["errors"]),
+            }
+            for name in names
+        }
+        | {"ndcg@10_by_length": length_means},
+        tables=[main, lengths],
+        notes=notes,
+        plots=plots,
     )
 
 

@@ -51,8 +51,9 @@ SHARES = {1: 0.4, 2: 0.4, 3: 0.2}
 def fold(text: str) -> str:
     text = text.replace("œ", "oe").replace("æ", "ae").replace("Œ", "Oe").replace("Æ", "Ae")
     decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed
-                                                if not unicodedata.combining(c)))
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
 
 
 class _Words:
@@ -81,7 +82,7 @@ def title_ngrams(title: str, words: _Words) -> set[tuple[int, str]]:
         tokens = [t for t in tokens if t]
         for n in (1, 2, 3):
             for i in range(len(tokens) - n + 1):
-                window = tokens[i:i + n]
+                window = tokens[i : i + n]
                 if not (words.informative(window[0]) and words.informative(window[-1])):
                     continue
                 window[0] = words.core(window[0])
@@ -89,8 +90,12 @@ def title_ngrams(title: str, words: _Words) -> set[tuple[int, str]]:
     return found
 
 
-def generate(corpus: Path, n: int, seed: int, folded_share: float = 0.25,
-             ) -> tuple[list[dict[str, object]], dict[str, int]]:
+def generate(
+    corpus: Path,
+    n: int,
+    seed: int,
+    folded_share: float = 0.25,
+) -> tuple[list[dict[str, object]], dict[str, int]]:
     """``n`` queries (see the module docstring) and counts about the corpus."""
     words = _Words()
     df: Counter[tuple[int, str]] = Counter()
@@ -106,8 +111,11 @@ def generate(corpus: Path, n: int, seed: int, folded_share: float = 0.25,
     pool_size = {1: 1500, 2: 1500, 3: 800}
     pools: dict[int, list[tuple[str, int]]] = {}
     for length in (1, 2, 3):
-        candidates = [(text, count) for (size, text), count in df.items()
-                      if size == length and count >= min_df[length]]
+        candidates = [
+            (text, count)
+            for (size, text), count in df.items()
+            if size == length and count >= min_df[length]
+        ]
         candidates.sort(key=lambda item: (-item[1], item[0]))
         pools[length] = candidates[: pool_size[length]]
     rng = random.Random(seed)
@@ -125,8 +133,15 @@ def generate(corpus: Path, n: int, seed: int, folded_share: float = 0.25,
         if text in seen or fold(text) in seen:
             continue
         seen.update((text, fold(text)))
-        queries.append({"id": f"w{len(queries) + 1:04d}", "text": text, "words": length,
-                        "folded": False, "title_df": count})
+        queries.append(
+            {
+                "id": f"w{len(queries) + 1:04d}",
+                "text": text,
+                "words": length,
+                "folded": False,
+                "title_df": count,
+            }
+        )
     # A quarter of the whole workload typed without accents: chosen among the queries that
     # have accents to lose (folding one without accents would change nothing).
     accented = [q for q in queries if fold(str(q["text"])) != q["text"]]
@@ -137,8 +152,12 @@ def generate(corpus: Path, n: int, seed: int, folded_share: float = 0.25,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path, required=True,
-                        help="JSON Lines corpus (plain or .gz) whose titles the queries come from")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="JSON Lines corpus (plain or .gz) whose titles the queries come from",
+    )
     parser.add_argument("--n", type=int, default=300, help="how many queries (default 300)")
     parser.add_argument("--seed", type=int, default=20240601, help="random seed")
 
@@ -155,17 +174,32 @@ def run(args: argparse.Namespace) -> Report:
     for length in (1, 2, 3):
         chosen = [q for q in queries if q["words"] == length]
         examples = ", ".join(str(q["text"]) for q in chosen[:4])
-        rows.append([f"{length} word{'s' if length > 1 else ''}", str(len(chosen)),
-                     str(sum(1 for q in chosen if q["folded"])), examples])
+        rows.append(
+            [
+                f"{length} word{'s' if length > 1 else ''}",
+                str(len(chosen)),
+                str(sum(1 for q in chosen if q["folded"])),
+                examples,
+            ]
+        )
     rows.append(["all", str(len(queries)), str(sum(1 for q in queries if q["folded"])), ""])
-    table = Table(f"Query workload: {len(queries)} queries from {stats['titles']:,} titles "
-                  f"(seed {args.seed})", ["length", "queries", "typed without accents",
-                                          "examples"], rows)
+    table = Table(
+        f"Query workload: {len(queries)} queries from {stats['titles']:,} titles "
+        f"(seed {args.seed})",
+        ["length", "queries", "typed without accents", "examples"],
+        rows,
+    )
     return Report(
-        kind="queries", title="Query workload",
+        kind="queries",
+        title="Query workload",
         description="Short news queries derived from the corpus titles (bench/workload.py).",
-        params={"corpus": str(args.corpus), "n": args.n, "seed": args.seed,
-                "workload": str(args.out)},
-        results=stats, tables=[table],
+        params={
+            "corpus": str(args.corpus),
+            "n": args.n,
+            "seed": args.seed,
+            "workload": str(args.out),
+        },
+        results=stats,
+        tables=[table],
         notes=[f"written to {args.out}"],
     )

@@ -28,13 +28,14 @@ list instead of a generator. Offsets (snippets, phrase queries) take a slower ex
 Positions are renumbered over the kept terms (as Whoosh's ``StopFilter`` does), because
 Whoosh's phrase queries drop stop words from the query too.
 The analyzers are pickled into the index schema: module-level classes, no lambdas, and the
-cache and the stemmer object are dropped on pickling and rebuilt lazily. Changing anything here
+caches and the stemmer objects are dropped on pickling and rebuilt lazily. Changing anything here
 changes the terms, so it means a reindex.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -102,14 +103,13 @@ aura auras
 """
 _SNOWBALL_FRENCH = _SNOWBALL_TEXT.split()
 
-# Words never stopped, though they (or their folded form) are forms of a stop word, because in
-# news they also carry meaning. Snowball already leaves out the first group; we keep it out:
-#   été/étés (summer: "l'été", "les JO d'été"), est (east: "l'Est", "nord-est"), son (sound,
-#   "le son et lumière"), sommes (sums: "les sommes perçues"), avions (planes), fût (barrel),
-#   as (ace).
-# "maïs" folds to "mais" (but), a stop word: the check below uses the unfolded form too, so the
-# crop stays findable. "est" is still stopped after c'/n'/s'/qu' (c'est, n'est, s'est, qu'est):
-# there it is always the verb, and those make up half of its occurrences.
+# News-meaningful homonyms, never stopped. Snowball's list already leaves them out, and so do we:
+# été/étés (summer: "l'été", "JO d'été"), est (east: "l'Est", "nord-est"), son (sound: "son et
+# lumière"), sommes (sums: "les sommes versées"), avions (planes), fût (barrel), as (ace).
+# "maïs" is here because it folds to "mais", a stop word: the stop check spares the words listed
+# here as written. "est" is stopped after c'/n'/s'/qu' only (c'est, n'est, s'est, qu'est-ce),
+# where it is always the verb: half of its occurrences in the corpus, so the East keeps a term
+# that is not in every article.
 KEPT_HOMONYMS: frozenset[str] = frozenset(
     {"été", "étés", "est", "son", "sommes", "avions", "fût", "as", "maïs"}
 )
@@ -267,7 +267,7 @@ class FrenchFilter(Filter):  # type: ignore[misc]
         # raw word -> its term, "" (none: a stop word) or its terms (compounds); and -> its parts
         self._terms: dict[str, str | tuple[str, ...]] = {}
         self._parts: dict[str, tuple[_Part, ...]] = {}
-        self._stem: Callable[[str], str] | None = None
+        self._local = threading.local()  # a PyStemmer object is not thread-safe: one per thread
 
     def __getstate__(self) -> dict[str, Any]:
         return {"stemmer": self.stemmer, "surface": self.surface, "cachesize": self.cachesize}
@@ -284,12 +284,12 @@ class FrenchFilter(Filter):  # type: ignore[misc]
         return f"FrenchFilter(stemmer={self.stemmer!r}, surface={self.surface})"
 
     def _stemmer(self) -> Callable[[str], str]:
-        if self._stem is None:
-            if self.stemmer == "snowball":
-                self._stem = Stemmer.Stemmer("french", 0).stemWord  # 0: our cache is enough
-            else:
-                self._stem = light_stem if self.stemmer == "light" else str
-        return self._stem
+        if self.stemmer != "snowball":
+            return light_stem if self.stemmer == "light" else str
+        stem: Callable[[str], str] | None = getattr(self._local, "stem", None)
+        if stem is None:
+            stem = self._local.stem = Stemmer.Stemmer("french", 0).stemWord  # 0: ours is enough
+        return stem
 
     def analyse_word(self, word: str) -> tuple[_Part, ...]:
         """The parts of one raw word from the tokenizer: (term, start, end, stopped), uncached."""
@@ -376,7 +376,8 @@ class FrenchFilter(Filter):  # type: ignore[misc]
                     continue
                 if not stopped:
                     pos += 1
-                t.text, t.pos, t.stopped = term, pos, stopped
+                # a kept stop word (highlighting) sits at the position of the next term
+                t.text, t.pos, t.stopped = term, pos + stopped, stopped
                 if t.chars:
                     t.startchar, t.endchar = base + start, base + end
                 yield t

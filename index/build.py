@@ -4,7 +4,8 @@ A full build streams the source once into a new generation (several analysing pr
 ``build_processes`` > 1), then makes the repeated ids keep their last record, checks the result
 (document count, a known document found by a query), marks it ready, switches ``CURRENT`` to it and
 prunes old generations. Anything that goes wrong before the switch (too many bad records, a crash,
-a failed check) leaves the live generation as it was and the new folder is removed.
+a source without a single article, a failed check) leaves the live generation as it was and the
+new folder is removed.
 
 An incremental update upserts and deletes in the live generation, in one Whoosh commit: searchers
 see all of it after their next refresh, or none of it if the update fails.
@@ -24,14 +25,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from index.analysis import analyze
 from index.articles import Article, Deletion, Problem, Record
 from index.generations import IndexRoot, directory_size
-from index.schema import STEMMER, build_schema, document_fields
+from index.schema import STEMMER, build_schema, document_fields, surface_text
 from index.sources import detect_format, read_source
+from index.surface import FILENAME as SURFACE_FILE
+from index.surface import SurfaceIndex, SurfaceIndexBuilder
 
 ProblemHandler = Callable[[Problem], None]
 ProgressHandler = Callable[[int, int | None], None]
@@ -150,6 +154,8 @@ def full_build(
         tally = _Tally(max_errors, on_problem)
         last_seq: dict[str, tuple[int, str, bool]] = {}  # id -> (seq, where, is_article)
         repeated: set[str] = set()
+        surface = SurfaceIndexBuilder()
+        surface_seqs: list[int] = []  # the seq of each article of the surface table
         writer = _writer(ix, processes, memory_mb)
         try:
             for seq, record in enumerate(records):
@@ -159,20 +165,30 @@ def full_build(
                 where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
                 if record.id in last_seq:
                     repeated.add(record.id)
+                    outcome = ("keeping the last record" if isinstance(record, Article)
+                               else "deleted by this record")
                     tally.notice(where, f"id {record.id!r} repeated (first at "
-                                        f"{last_seq[record.id][1]}): keeping the last record")
+                                        f"{last_seq[record.id][1]}): {outcome}")
                 if isinstance(record, Article):
                     writer.add_document(**document_fields(record, seq))
+                    surface.add(record.id, surface_text(record))
+                    surface_seqs.append(seq)
                 last_seq[record.id] = (seq, where, isinstance(record, Article))
             writer.commit()
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
-        replaced = _keep_last_records(ix, repeated, last_seq)
+        replaced, deleted = _keep_last_records(ix, repeated, last_seq)
         accepted = sum(1 for _, _, is_article in last_seq.values() if is_article)
+        if accepted == 0:
+            # An empty or wholly broken source would otherwise go live as an empty index.
+            raise BuildError(f"{source}: no article to index; the live index is untouched")
         known = max((item for item in last_seq.items() if item[1][2]),
                     key=lambda item: item[1][0], default=None)
         _check(ix, accepted, known[0] if known else None)
+        kept = np.array([last_seq[i][0] == seq for i, seq in zip(surface.ids, surface_seqs,
+                                                                  strict=True)], dtype=bool)
+        surface.table(kept).save(path / SURFACE_FILE)
         size = directory_size(path)
         root.mark_ready(path, {
             "generation": gen_id,
@@ -190,7 +206,7 @@ def full_build(
     root.prune(keep_generations)
     return BuildReport(
         generation=gen_id, accepted=accepted, skipped=tally.skipped, replaced=replaced,
-        deleted=0, documents=accepted, seconds=time.monotonic() - started, size_bytes=size,
+        deleted=deleted, documents=accepted, seconds=time.monotonic() - started, size_bytes=size,
     )
 
 
@@ -202,22 +218,44 @@ def _writer(ix: Any, processes: int, memory_mb: int) -> Any:
     return ix.writer(limitmb=memory_mb)
 
 
+def _cancel(writer: Any) -> None:
+    """Cancel a writer, and stop the indexing processes of a multi-process one.
+
+    Whoosh's ``MpWriter.cancel()`` only sets a flag on the parent's copies of its processes: the
+    real ones would wait on their job queue for ever (holding the interpreter at exit), or die
+    with a traceback when the generation folder is removed under them.
+    """
+    tasks = getattr(writer, "tasks", [])
+    for task in tasks:
+        task.terminate()
+    for task in tasks:
+        task.join()
+    if tasks:
+        writer.jobqueue.cancel_join_thread()
+    writer.cancel()
+
+
 def _keep_last_records(ix: Any, repeated: set[str],
-                       last_seq: dict[str, tuple[int, str, bool]]) -> int:
+                       last_seq: dict[str, tuple[int, str, bool]]) -> tuple[int, int]:
     """Delete every document of a repeated id but its last record's (or all, if it was deleted).
 
     Whoosh cannot delete documents of the segment it is still writing, so this runs after the
-    commit, on the few repeated ids only.
+    commit, on the few repeated ids only. Returns (documents replaced, ids deleted).
     """
     if not repeated:
-        return 0
+        return 0, 0
     stale = []
+    replaced = deleted = 0
     with ix.searcher() as searcher:
         for article_id in repeated:
-            keep_seq = last_seq[article_id][0]
-            for docnum in searcher.document_numbers(id=article_id):
-                if searcher.stored_fields(docnum).get("seq") != keep_seq:
-                    stale.append(docnum)
+            keep_seq, _, is_article = last_seq[article_id]
+            docnums = [d for d in searcher.document_numbers(id=article_id)
+                       if searcher.stored_fields(d).get("seq") != keep_seq]
+            stale.extend(docnums)
+            if is_article:
+                replaced += len(docnums)
+            elif docnums:
+                deleted += 1
     writer = ix.writer()
     try:
         for docnum in stale:
@@ -226,7 +264,7 @@ def _keep_last_records(ix: Any, repeated: set[str],
     except BaseException:
         writer.cancel()
         raise
-    return len(stale)
+    return replaced, deleted
 
 
 def _check(ix: Any, expected: int, known_id: str | None) -> None:
@@ -250,6 +288,13 @@ def _check(ix: Any, expected: int, known_id: str | None) -> None:
                     raise BuildError(f"check failed: a query for {terms[0]!r} in {field} "
                                      f"does not find article {known_id!r}")
                 return
+
+
+def _load_surface(path: Path) -> SurfaceIndex:
+    try:
+        return SurfaceIndex.load(path / SURFACE_FILE)
+    except FileNotFoundError:  # a generation built before the surface table existed
+        return SurfaceIndexBuilder().table()
 
 
 def update_live(
@@ -285,6 +330,10 @@ def update_live(
         latest[article_id] = Deletion(article_id, "--delete")
 
     ix = whoosh_index.open_dir(str(live.path))
+    surface = _load_surface(live.path).updated(
+        [(r.id, surface_text(r)) for r in latest.values() if isinstance(r, Article)],
+        [r.id for r in latest.values() if isinstance(r, Deletion)],
+    )
     upserted = deleted = 0
     writer = ix.writer(limitmb=memory_mb)
     try:
@@ -301,6 +350,7 @@ def update_live(
     except BaseException:
         writer.cancel()
         raise
+    surface.save(live.path / SURFACE_FILE)
     with ix.searcher() as searcher:
         documents = searcher.doc_count()
     meta = dict(live.meta)

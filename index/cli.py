@@ -8,6 +8,7 @@ This is an entry point: it reads the settings from the environment (``--index-di
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -154,7 +155,8 @@ def main(argv: Sequence[str] | None = None, err: TextIO | None = None) -> int:
     """Run the reindex command; returns the exit status (the console script exits with it)."""
     err = err or sys.stderr
     try:
-        args = parse_args(argv)
+        with contextlib.redirect_stderr(err):  # argparse writes usage errors to sys.stderr
+            args = parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     try:

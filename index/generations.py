@@ -14,7 +14,8 @@ service) only read ``CURRENT`` and the generation it names; nothing here is impo
 
 The lock is an ``flock`` on ``LOCK``: the kernel drops it when its process dies, even by kill -9,
 so a stale lock is taken over without guessing whether a pid still lives; the pid and start time
-written in the file are for the message that a second reindex prints.
+written in the file are for the message that a second reindex prints. A forked child (Whoosh's
+indexing processes) would share the lock and keep it after its parent's death: children drop it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,27 @@ class Generation:
     id: str
     path: Path
     meta: dict[str, Any]
+
+
+_held_lock_fds: set[int] = set()
+
+
+def _drop_inherited_locks() -> None:
+    # Runs in every forked child. Orphaned children of a killed reindex would otherwise hold its
+    # flock for ever. The fd is pointed at /dev/null rather than closed: the child's file object
+    # still owns that number, and a close would free it for reuse under that object.
+    if not _held_lock_fds:
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in _held_lock_fds:
+            os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+    _held_lock_fds.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -145,9 +167,11 @@ class IndexRoot:
             started = datetime.now(UTC).isoformat(timespec="seconds")
             json.dump({"pid": os.getpid(), "started": started, "purpose": purpose}, handle)
             handle.flush()
+            _held_lock_fds.add(fd)
             try:
                 yield
             finally:
+                _held_lock_fds.discard(fd)
                 handle.seek(0)
                 handle.truncate()
                 handle.flush()

@@ -31,6 +31,7 @@ from search.resources.articles import SimilarArticles
 from search.resources.health import Health, Ready
 from search.resources.openapi import OpenAPIDocument
 from search.resources.search import Search
+from search.resources.static import add_static_routes
 from search.resources.suggest import Suggest
 
 log = logging.getLogger("presse.search.app")
@@ -71,6 +72,7 @@ def create_app(
     app.add_route("/health", Health())
     app.add_route("/ready", Ready(engine))
     app.add_route("/openapi.json", OpenAPIDocument())
+    add_static_routes(app)  # the search page and the embeddable widget
 
     # Falcon picks the most specific handler by the exception's MRO, whatever the order here.
     app.add_error_handler(Exception, _internal_error)
@@ -98,7 +100,8 @@ def process_engine(settings: Settings) -> Engine:
 class ResponseHeaders:
     """Headers on every answer: caching policy, ``nosniff``, and ``Vary: Origin`` under CORS.
 
-    Successful answers of resources marked ``cacheable`` get ``public, max-age=<setting>``;
+    Successful answers of resources marked ``cacheable`` get ``public, max-age=<setting>``; those
+    of resources with their own ``cache_control`` (the static files) get that, 304s included;
     everything else (errors, health, readiness, preflights) gets ``no-store``. When CORS is set up
     for named origins, every answer varies by ``Origin`` — also those without
     ``Access-Control-Allow-Origin`` — so that a shared cache never hands an answer cached for one
@@ -115,11 +118,15 @@ class ResponseHeaders:
         resp.set_header("X-Content-Type-Options", "nosniff")
         cacheable = (
             req_succeeded
-            and req.method == "GET"
+            and req.method in ("GET", "HEAD")  # HEAD: the headers GET would get
             and resp.status_code == 200
             and getattr(resource, "cacheable", False)
         )
-        resp.set_header("Cache-Control", self.cache_control if cacheable else "no-store")
+        own = getattr(resource, "cache_control", None)
+        if own and req_succeeded and resp.status_code in (200, 304):
+            resp.set_header("Cache-Control", own)
+        else:
+            resp.set_header("Cache-Control", self.cache_control if cacheable else "no-store")
         if self.vary_origin:
             resp.append_header("Vary", "Origin")
 

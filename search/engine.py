@@ -20,17 +20,18 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from whoosh import index as whoosh_index
 
-from index.analysis import analyze, fold
+from index.analysis import analyze, fold, surface_analyzer
 from index.config import Settings
 from index.generations import Generation, GenerationError, IndexRoot
-from index.schema import SURFACE_FIELD, TEXT_FIELDS
+from index.schema import TEXT_FIELDS
+from index.surface import FILENAME as SURFACE_FILE
+from index.surface import SurfaceIndex, SurfaceIndexBuilder
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Matcher, mark, snippet
 from search.query import Clause, ParsedQuery, parse_query
@@ -52,6 +53,7 @@ log = logging.getLogger("presse.search")
 EMPTY = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 POSTING_CACHE_ENTRIES = 6_000_000  # postings kept per worker (~48 MB)
 SUGGEST_BELOW = 3  # "did you mean" is computed when a search finds fewer hits than this
+SUGGEST_CANDIDATES = 40  # completions of the last word checked against the words before it
 EPOCH = datetime(1970, 1, 1)
 
 # Similar articles, after Lucene's MoreLikeThis guards.
@@ -61,6 +63,7 @@ SIMILAR_MAX_DOC_SHARE = 0.02
 SIMILAR_MAX_DOC_FREQ_FLOOR = 50
 SIMILAR_MIN_MATCH_SHARE = 0.3
 SIMILAR_TITLE_BOOST = 2.0
+KEY_TERMS_CACHED = 4096  # articles whose key terms a worker keeps
 
 
 def _days(moment: datetime | None) -> float:
@@ -82,6 +85,8 @@ class Snapshot:
         self.config = config
         self.ix = whoosh_index.open_dir(str(generation.path))
         self.reader = self.ix.reader()
+        # Queries are analysed by the analyzer pickled in this index, as its documents were.
+        self.analyzers = (self.reader.schema["body"].analyzer, surface_analyzer())
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
         try:
@@ -92,15 +97,21 @@ class Snapshot:
             self.documents = int(self.live.sum())
             self.norms = {
                 name: length_norms(self._lengths(name), self.live, config.b)
-                for name in (*TEXT_FIELDS, SURFACE_FIELD)
+                for name in TEXT_FIELDS
             }
+            self.surface = self._surface_table(generation)
+            self.docnum_of_article = self._docnums_of(self.surface.ids)
+            self.surface_term_numbers = {t: n for n, t in enumerate(self.surface.terms)}
+            self.surface_norms = length_norms(self._surface_lengths(), self.live, config.b)
             self.published = self._published_days()
             known = self.published[~np.isnan(self.published)]
             self.newest_day = float(known.max()) if len(known) else 0.0
             self.sections = {
                 value: self.postings("section", value)[0] for value in self._terms("section")
             }
-            self.vocabulary = Vocabulary(self._words())
+            self.vocabulary = Vocabulary(zip(self.surface.terms,
+                                             self.surface.doc_freqs().tolist(), strict=True))
+            self._key_terms: OrderedDict[int, list[tuple[str, float]]] = OrderedDict()
         except BaseException:
             self.close()
             raise
@@ -117,16 +128,20 @@ class Snapshot:
         return lengths
 
     def _published_days(self) -> np.ndarray:
+        # Segment by segment: a segment without the column (no dated article in it) would throw
+        # off the document numbers of Whoosh's multi-segment column reader.
         days = np.full(self.n_docs, np.nan, dtype=np.float64)
-        if self.reader.has_column("published"):
-            column = self.reader.column_reader("published")
-            for docnum in range(self.n_docs):
+        for leaf, offset in self.leaves:
+            if not leaf.has_column("published"):
+                continue
+            column = leaf.column_reader("published")
+            for docnum in range(leaf.doc_count_all()):
                 try:
                     value = column[docnum]
                 except (OverflowError, ValueError):  # an undated article: the column's default
                     continue
                 if isinstance(value, datetime):
-                    days[docnum] = _days(value)
+                    days[offset + docnum] = _days(value)
         return days
 
     def _terms(self, field: str) -> list[str]:
@@ -135,9 +150,40 @@ class Snapshot:
         return [t.decode("utf-8") if isinstance(t, bytes) else t
                 for t in self.reader.lexicon(field)]
 
-    def _words(self) -> Iterable[tuple[str, int]]:
-        for term, info in self.reader.iter_field(SURFACE_FIELD):
-            yield term.decode("utf-8"), info.doc_frequency()
+    @staticmethod
+    def _surface_table(generation: Generation) -> SurfaceIndex:
+        try:
+            return SurfaceIndex.load(generation.path / SURFACE_FILE)
+        except FileNotFoundError:  # built before the surface table existed: no exact forms
+            log.warning("generation %s has no surface table: exact forms, suggestions and "
+                        "corrections are off until a reindex", generation.id)
+            return SurfaceIndexBuilder().table()
+
+    def _docnums_of(self, ids: list[str]) -> np.ndarray:
+        """The live document number of each article of the surface table (-1 if gone)."""
+        docnum_of_id: dict[str, int] = {}
+        for leaf, offset in self.leaves:
+            for raw in leaf.lexicon("id"):
+                for local in leaf.postings("id", raw).all_ids():
+                    if self.live[offset + local]:
+                        docnum_of_id[raw.decode("utf-8")] = offset + local
+        return np.array([docnum_of_id.get(i, -1) for i in ids], dtype=np.int64)
+
+    def _surface_lengths(self) -> np.ndarray:
+        lengths = np.zeros(self.n_docs, dtype=np.float32)
+        known = self.docnum_of_article >= 0
+        lengths[self.docnum_of_article[known]] = self.surface.lengths[known]
+        return lengths
+
+    def surface_postings(self, word: str) -> Postings:
+        """Document numbers and frequencies of the unstemmed ``word`` (as indexed, accents)."""
+        number = self.surface_term_numbers.get(word)
+        if number is None:
+            return EMPTY
+        articles, tfs = self.surface.postings(number)
+        docnums = self.docnum_of_article[articles]
+        live = docnums >= 0
+        return docnums[live].astype(np.int32), tfs[live].astype(np.float32)
 
     def postings(self, field: str, term: str) -> Postings:
         """Document numbers (live only) and frequencies of ``term`` in ``field``; cached."""
@@ -205,14 +251,26 @@ class Snapshot:
         return dict(self.reader.stored_fields(docnum))
 
     def key_terms(self, docnum: int) -> list[tuple[str, float]]:
-        """The terms that best tell what article ``docnum`` is about, with their weights."""
+        """The terms that best tell what article ``docnum`` is about, with their weights.
+
+        Analysed again from the stored text (a fraction of a millisecond), and kept for the
+        articles asked about most recently.
+        """
+        cached = self._key_terms.get(docnum)
+        if cached is not None:
+            self._key_terms.move_to_end(docnum)
+            return cached
+        terms = self._find_key_terms(docnum)
+        self._key_terms[docnum] = terms
+        if len(self._key_terms) > KEY_TERMS_CACHED:
+            self._key_terms.popitem(last=False)
+        return terms
+
+    def _find_key_terms(self, docnum: int) -> list[tuple[str, float]]:
         weights: dict[str, float] = {}
-        if self.reader.has_vector(docnum, "body"):
-            for term, tf in self.reader.vector_as("weight", docnum, "body"):
-                weights[term] = weights.get(term, 0.0) + tf
         stored = self.stored(docnum)
-        analyzer = self.reader.schema["title"].analyzer
-        for field, boost in (("title", SIMILAR_TITLE_BOOST), ("summary", 1.0)):
+        analyzer = self.analyzers[0]
+        for field, boost in (("title", SIMILAR_TITLE_BOOST), ("summary", 1.0), ("body", 1.0)):
             for term in analyze(analyzer, stored.get(field) or ""):
                 weights[term] = weights.get(term, 0.0) + boost
         max_df = max(int(SIMILAR_MAX_DOC_SHARE * self.documents), SIMILAR_MAX_DOC_FREQ_FLOOR)
@@ -306,12 +364,12 @@ class Engine:
         started = time.monotonic()
         deadline = started + self.settings.search_budget_ms / 1000.0
         snapshot = self._current()
-        parsed = parse_query(request.query)
+        parsed = parse_query(request.query, snapshot.analyzers)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
                                 _ms(started), (), ())
         scorer = self._score(snapshot, parsed)
-        mask = scorer.matched > 0
+        mask = scorer.count > 0
         mask &= self._filters(snapshot, parsed, request)
         facets = self._section_facets(snapshot, mask)
         if request.sections:
@@ -326,18 +384,18 @@ class Engine:
         window = request.page * request.per_page
         if request.sort == "date":
             recency = None
-            order = top_documents(-np.nan_to_num(-snapshot.published, nan=np.inf),
-                                  candidates, window, tiebreak=scorer.scores)
+            newest_first = np.nan_to_num(snapshot.published, nan=-np.inf)  # undated last
+            order = top_documents(newest_first, candidates, window, tiebreak=scorer.scores)
         else:
             recency = recency_factor(snapshot.published, self.settings.recency_weight,
                                      self.settings.recency_half_life_days, snapshot.newest_day)
-            scores = scorer.finish(len(parsed.stems), recency)
+            scores = scorer.finish(recency)
             order = top_documents(scores, candidates, max(window, self.ranking.rerank_depth),
                                   tiebreak=snapshot.published)
             order = self._rerank(snapshot, parsed, scores, order, deadline)
         _check(deadline)
         page = order[window - request.per_page:window]
-        matcher = Matcher(parsed.stems, parsed.surfaces)
+        matcher = Matcher(parsed.stems, parsed.surfaces, snapshot.analyzers[0])
         hits = tuple(self._hit(snapshot, int(d), float(scorer.scores[d]), matcher) for d in page)
         suggestion = self._did_you_mean(snapshot, request.query) if total < SUGGEST_BELOW else None
         return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
@@ -350,11 +408,11 @@ class Engine:
             scorer.add_term(term, [(snapshot.postings(f, term), w, snapshot.norms[f])
                                    for f, w in weights.items()])
         if self.ranking.exact_weight > 0:
-            norms = snapshot.norms[SURFACE_FIELD]
+            norms = snapshot.surface_norms
             for folded in parsed.surfaces:
                 forms = self._surface_forms(snapshot, folded)
                 scorer.add_term("=" + folded,
-                                [(snapshot.postings(SURFACE_FIELD, f), 1.0, norms) for f in forms],
+                                [(snapshot.surface_postings(f), 1.0, norms) for f in forms],
                                 weight=self.ranking.exact_weight, count_match=False)
         return scorer
 
@@ -415,7 +473,10 @@ class Engine:
         stems = [c.stems for c in parsed.positive]
         pairs = [(a, b) for clause in stems for a, b in zip(clause, clause[1:], strict=False)]
         flat = [t for clause in stems for t in clause]
-        pairs += [(a, b) for a, b in zip(flat, flat[1:], strict=False) if (a, b) not in pairs]
+        pairs += [(a, b) for a, b in zip(flat, flat[1:], strict=False)]
+        # Each pair once, and no word paired with itself: a repeated word ("économie économie
+        # …") must neither multiply the bonus and the position reads nor earn a bonus.
+        pairs = [(a, b) for a, b in dict.fromkeys(pairs) if a != b]
         weight = self.ranking.proximity_weight
         depth = self.ranking.rerank_depth
         if not pairs or weight <= 0 or not len(order):
@@ -426,6 +487,7 @@ class Engine:
         index = {int(d): i for i, d in enumerate(head)}
         for first, second in pairs:
             _check(deadline)
+            rewarded: set[int] = set()  # once per pair and document, whichever field has it
             for field in ("title", "body"):
                 both = np.intersect1d(np.intersect1d(head, snapshot.postings(field, first)[0]),
                                       snapshot.postings(field, second)[0])
@@ -435,9 +497,9 @@ class Engine:
                 p2 = snapshot.positions(field, second, both)
                 for docnum in both:
                     d = int(docnum)
-                    if within(p1.get(d, []), p2.get(d, []), window):
+                    if d not in rewarded and within(p1.get(d, []), p2.get(d, []), window):
                         bonus[index[d]] += weight
-                        break
+                        rewarded.add(d)
         reranked = scores[head] * (1.0 + bonus)
         scores[head] = reranked
         top = head[np.lexsort((-np.nan_to_num(snapshot.published[head], nan=-1e9), -reranked))]
@@ -463,7 +525,7 @@ class Engine:
             published=_iso(published),
             author=stored.get("author") or "",
             score=score,
-            title_html=mark(title, matcher) if matcher else mark(title, Matcher((), ())),
+            title_html=mark(title, matcher or Matcher((), (), snapshot.analyzers[0])),
             snippet_html=snippet_html,
         )
 
@@ -497,7 +559,7 @@ class Engine:
         for term, _ in terms:
             scorer.add_term(term, [(snapshot.postings(f, term), w, snapshot.norms[f])
                                    for f, w in weights.items()])
-        mask = scorer.matched > 0
+        mask = scorer.count > 0
         mask[source] = False
         stored = snapshot.stored(source)
         if same_section:
@@ -507,7 +569,7 @@ class Engine:
                     in_section[snapshot.sections[section]] = True
             mask &= in_section
         needed = max(2, math.ceil(SIMILAR_MIN_MATCH_SHARE * len(terms)))
-        strong = mask & (scorer.matched >= min(needed, len(terms)))
+        strong = mask & (scorer.count >= min(needed, len(terms)))
         scores = scorer.scores
         story = _same_story_key(stored.get("title") or "")
         hits: list[Hit] = []
@@ -524,7 +586,42 @@ class Engine:
         return SimilarResult(article_id, tuple(hits))
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
-        return self._current().vocabulary.complete(prefix, limit)
+        """Completions of what the reader is typing: real words, never stems.
+
+        With several words, the last one is completed by words found in articles that also hold
+        the words before it, the most such articles first, so that ``banque cen`` offers
+        ``banque centrale`` and not every word in ``cen…``.
+        """
+        snapshot = self._current()
+        head, _, last = prefix.strip().rpartition(" ")
+        head = head.strip()
+        if not head:
+            return snapshot.vocabulary.complete(last, limit)
+        typed = {fold(word) for word in head.split()}
+        candidates = [word for word in snapshot.vocabulary.complete(last, SUGGEST_CANDIDATES)
+                      if fold(word) not in typed]
+        context = self._docs_with_all(snapshot, parse_query(head, snapshot.analyzers).stems)
+        if context is None:  # only stop words before the last word: keep them as typed
+            return [f"{head} {word}" for word in candidates[:limit]]
+        ranked = []
+        for rank, word in enumerate(candidates):  # candidates come most frequent first
+            together = int(np.count_nonzero(context[snapshot.surface_postings(word)[0]]))
+            if together:
+                ranked.append((-together, rank, word))
+        ranked.sort()
+        return [f"{head} {word}" for _, _, word in ranked[:limit]]
+
+    def _docs_with_all(self, snapshot: Snapshot, stems: tuple[str, ...]) -> np.ndarray | None:
+        """Documents holding every one of ``stems`` in some text field (None if no stems)."""
+        if not stems:
+            return None
+        together = snapshot.live.copy()
+        for stem in stems:
+            found = np.zeros(snapshot.n_docs, dtype=bool)
+            for field in TEXT_FIELDS:
+                found[snapshot.postings(field, stem)[0]] = True
+            together &= found
+        return together
 
 
 def _check(deadline: float) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from index.analysis import analyze, fold, french_analyzer
 from index.schema import STEMMER
@@ -31,15 +32,17 @@ class _Word:
     start: int
     end: int
     key: str | None  # the query term it matches, or None
+    lead: int  # where the whole token starts, elided article included (``l’`` of ``l’économie``)
 
 
 class Matcher:
     """Decides which words of a text match a query; built once per query."""
 
-    def __init__(self, stems: tuple[str, ...], surfaces: tuple[str, ...]) -> None:
+    def __init__(self, stems: tuple[str, ...], surfaces: tuple[str, ...],
+                 analyzer: Any = None) -> None:
         self.stems = frozenset(stems)
         self.surfaces = frozenset(surfaces)
-        self._analyzer = french_analyzer(STEMMER)
+        self._analyzer = analyzer if analyzer is not None else french_analyzer(STEMMER)
         self._seen: dict[str, str | None] = {}
 
     def key(self, word: str) -> str | None:
@@ -61,7 +64,7 @@ class Matcher:
             if sep:
                 start += len(head) + 1
                 token = rest
-            found.append(_Word(start, start + len(token), self.key(token)))
+            found.append(_Word(start, start + len(token), self.key(token), match.start()))
         return found
 
 
@@ -110,12 +113,18 @@ def snippet(text: str, matcher: Matcher, size: int = SNIPPET_CHARS) -> str:
                 count += 1
         if (len(keys), count) > best_score:
             best_first, best_score = first, (len(keys), count)
-    start = words[best_first].start
+    # A passage opens with its first word's elided article (``l’``), and the one that opens the
+    # text with whatever precedes its first word (``« ``): no "…" for nothing left out.
+    start = 0 if best_first == 0 else words[best_first].lead
     end = start
     for word in words[best_first:]:
         if word.end - start > size:
             break
         end = word.end
+    if end == start:  # one "word" longer than the passage (a pasted URL, a run of letters)
+        end = min(len(text), start + size)
+    if end >= words[-1].end:  # the passage holds the last word: what closes the text too (" %")
+        end = len(text)
     # Keep the punctuation that closes the passage's last sentence, if it is right there.
     while end < len(text) and text[end] in ".!?»)\"":
         end += 1

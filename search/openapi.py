@@ -43,10 +43,21 @@ def _query(
     }
     if repeatable:
         parameter.update(style="form", explode=True)
+    elif not required:
+        # What an HTML form sends for an empty field (``?from=``) counts as absent. (A repeatable
+        # parameter's schema already admits blank values, which are dropped.)
+        parameter["allowEmptyValue"] = True
     return parameter
 
 
 _STRING = {"type": "string"}
+# A required text must hold something besides whitespace, as Python's ``str.isspace`` has it (a
+# blank value counts as absent). Spelt out because ``\s`` means a different set in ECMA-262
+# (the dialect of JSON Schema patterns) and in Python.
+WHITESPACE = (
+    r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_NOT_BLANK = f"[^{WHITESPACE}]"
 
 _HIT_PROPERTIES: dict[str, Any] = {
     "id": {"type": "string", "description": "the article's id"},
@@ -203,7 +214,9 @@ RESPONSES: dict[str, Any] = {
         _ref("Error"), "a parameter is missing, malformed or out of range; error.parameter names it"
     ),
     "NotFound": _json(_ref("Error"), "no such article (or no such endpoint)"),
-    "MethodNotAllowed": _json(_ref("Error"), "only GET (and CORS preflight OPTIONS) is served"),
+    "MethodNotAllowed": _json(
+        _ref("Error"), "the API only reads: GET and HEAD (and OPTIONS) are served, nothing else"
+    ),
     "Unavailable": _json(
         _ref("Error"),
         "no index is open yet (index_unavailable), or the "
@@ -218,13 +231,13 @@ _SEARCH_PARAMETERS = [
     _query(
         "q",
         'the query: words, "exact phrases", -excluded words, OR between words',
-        {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+        {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": _NOT_BLANK},
         required=True,
     ),
     _query(
         "page",
-        f"page of results; page × per_page may not exceed {MAX_RESULT_WINDOW}",
-        {"type": "integer", "minimum": 1, "default": 1},
+        f"page of results; page × per_page may not exceed {MAX_RESULT_WINDOW} (a 400 naming page)",
+        {"type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW, "default": 1},
     ),
     _query(
         "per_page",
@@ -318,7 +331,12 @@ PATHS: dict[str, Any] = {
                 _query(
                     "q",
                     "the beginning typed so far",
-                    {"type": "string", "minLength": 1, "maxLength": suggest.MAX_PREFIX_CHARS},
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": suggest.MAX_PREFIX_CHARS,
+                        "pattern": _NOT_BLANK,
+                    },
                     required=True,
                 ),
                 _query(

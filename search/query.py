@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from index.analysis import analyze, fold, french_analyzer, surface_analyzer
 from index.schema import STEMMER
@@ -27,6 +28,13 @@ from index.schema import STEMMER
 # A quoted phrase (the closing quote may be missing), or a run of non-space characters.
 _CLAUSE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _OPERATORS = frozenset({"OR", "||"})
+# Interrogatives say that the reader asks, not what about: searched for, they only add noise
+# (measured on PIAF's questions, see the note on issue 3). Dropped from the query, not from the
+# index, and kept inside quoted phrases.
+QUESTION_WORDS = frozenset({
+    "comment", "pourquoi", "combien", "quand", "quoi", "lequel", "laquelle", "lesquels",
+    "lesquelles", "auquel", "auxquels", "auxquelles", "duquel", "desquels", "desquelles",
+})
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,13 @@ class ParsedQuery:
 
 
 @lru_cache(maxsize=1)
-def _analyzers() -> tuple[object, object]:
+def default_analyzers() -> tuple[Any, Any]:
+    """The stemmed and surface analyzers of a new index (the engine passes its index's own)."""
     return french_analyzer(STEMMER), surface_analyzer()
 
 
-def _clause(text: str, *, phrase: bool, negated: bool) -> Clause:
-    stemmed, surface = _analyzers()
+def _clause(text: str, analyzers: tuple[Any, Any], *, phrase: bool, negated: bool) -> Clause:
+    stemmed, surface = analyzers
     return Clause(
         text=text,
         stems=tuple(analyze(stemmed, text)),
@@ -91,8 +100,13 @@ def _clause(text: str, *, phrase: bool, negated: bool) -> Clause:
     )
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Parse what the reader typed; never raises."""
+def parse_query(text: str, analyzers: tuple[Any, Any] | None = None) -> ParsedQuery:
+    """Parse what the reader typed; never raises.
+
+    ``analyzers`` are the (stemmed, surface) analyzers of the index being searched: a query must
+    be analysed exactly as the documents were.
+    """
+    analyzers = analyzers or default_analyzers()
     clauses = []
     for match in _CLAUSE.finditer(text):
         minus, quoted, word = match.groups()
@@ -100,7 +114,10 @@ def parse_query(text: str) -> ParsedQuery:
             if word in _OPERATORS:
                 continue
             negated = word.startswith("-") and len(word) > 1
-            clauses.append(_clause(word[1:] if negated else word, phrase=False, negated=negated))
+            if fold(word).strip("?¿!.,;:") in QUESTION_WORDS:
+                continue
+            clauses.append(_clause(word[1:] if negated else word, analyzers,
+                                   phrase=False, negated=negated))
         else:
-            clauses.append(_clause(quoted, phrase=True, negated=bool(minus)))
+            clauses.append(_clause(quoted, analyzers, phrase=True, negated=bool(minus)))
     return ParsedQuery(text, tuple(c for c in clauses if c.stems or c.surfaces))

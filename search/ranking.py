@@ -31,7 +31,7 @@ class RankingConfig:
     """Every relevance lever; see the module docstring."""
 
     k1: float = 0.9
-    b: float = 0.4
+    b: float = 0.6
     title_weight: float = 2.0
     summary_weight: float = 1.2
     body_weight: float = 1.0
@@ -67,7 +67,9 @@ class Scorer:
         self.n_docs = n_docs
         self.config = config
         self.scores = np.zeros(n_docs, dtype=np.float32)
-        self.matched = np.zeros(n_docs, dtype=np.float32)
+        self.matched = np.zeros(n_docs, dtype=np.float32)  # idf of the query terms matched
+        self.count = np.zeros(n_docs, dtype=np.int16)  # how many of the query terms matched
+        self.query_idf = 0.0  # idf of all the query terms
         self.term_idf: dict[str, float] = {}
         self._tf = np.zeros(n_docs, dtype=np.float32)
 
@@ -91,14 +93,20 @@ class Scorer:
         saturated = tf[docs] * (k1 + 1.0) / (tf[docs] + k1)
         self.scores[docs] += weight * term_idf * saturated
         if count_match:
-            self.matched[docs] += 1.0
+            self.matched[docs] += term_idf
+            self.count[docs] += 1
+            self.query_idf += term_idf
         return docs
 
-    def finish(self, n_terms: int, recency: np.ndarray | None) -> np.ndarray:
-        """Apply coordination and recency; returns the scores (0 for non-matching documents)."""
+    def finish(self, recency: np.ndarray | None) -> np.ndarray:
+        """Apply coordination and recency; returns the scores (0 for non-matching documents).
+
+        Coordination counts the query's terms by their idf, so that a document missing a word
+        found everywhere (``est``) loses little and one missing the rare word loses much.
+        """
         scores = self.scores
-        if n_terms > 1 and self.config.coord_weight > 0:
-            share = np.minimum(self.matched / n_terms, 1.0)
+        if self.query_idf > 0 and self.config.coord_weight > 0:
+            share = np.minimum(self.matched / self.query_idf, 1.0)
             scores *= (1.0 - self.config.coord_weight) + self.config.coord_weight * share
         if recency is not None:
             scores *= recency
@@ -123,14 +131,17 @@ def top_documents(scores: np.ndarray, candidates: np.ndarray, k: int,
     if not len(candidates):
         return candidates
     if len(candidates) > k:
-        part = np.argpartition(-scores[candidates], k - 1)[:k]
-        candidates = candidates[part]
+        # Keep every candidate scoring at least the k-th score, so that the tiebreak (not
+        # argpartition's arbitrary pick) decides among the documents tied at the cut.
+        values = scores[candidates]
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        candidates = candidates[values >= kth]
     if tiebreak is None:
         order = np.argsort(-scores[candidates], kind="stable")
     else:
         order = np.lexsort((-np.nan_to_num(tiebreak[candidates], nan=-1e9),
                             -scores[candidates]))
-    return candidates[order]
+    return candidates[order][:k]
 
 
 def within(first: Sequence[int], second: Sequence[int], window: int) -> bool:

@@ -5,8 +5,8 @@ surface form (``économie``, ``Économie`` lowercased, ``economie``) is grouped 
 which keeps its most frequent surface form and the summed document frequency. Then:
 
 - ``complete(prefix)``: folded words starting with the folded prefix, most frequent first, shown
-  in their surface form — ``econ`` and ``écon`` both offer ``économie``. The last word of a
-  multi-word prefix is completed; the words before it are kept.
+  in their surface form — ``econ`` and ``écon`` both offer ``économie``. (The engine completes
+  the last word of a multi-word prefix with the words that appear beside the others.)
 - ``correct(word)``: for a word the index does not know (or barely), the most frequent known word
   with the same French phonetic key (``economik`` and ``économique`` both key ``ekonomik``), else
   the most frequent within one or two edits. Only words seen in at least ``MIN_DF`` articles are
@@ -16,6 +16,7 @@ which keeps its most frequent surface form and the summed document frequency. Th
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,20 +107,15 @@ class Vocabulary:
         return entry.surface if entry else folded
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
-        """Completions of the last word of ``prefix``, most frequent first."""
-        head, _, last = prefix.rpartition(" ")
-        stem = fold(last.strip())
+        """Known words starting with ``prefix`` (accents ignored), most frequent first."""
+        stem = fold(prefix.strip())
         if not stem:
             return []
         lo = bisect.bisect_left(self.sorted_keys, stem)
         hi = bisect.bisect_right(self.sorted_keys, stem + "\uffff")
-        candidates = self.sorted_keys[lo:hi]
-        if len(candidates) > limit:
-            candidates = sorted(candidates, key=lambda k: -self.entries[k].doc_freq)[:limit]
-        else:
-            candidates = sorted(candidates, key=lambda k: -self.entries[k].doc_freq)
-        lead = f"{head.strip()} " if head.strip() else ""
-        return [lead + self.entries[k].surface for k in candidates]
+        candidates = heapq.nsmallest(limit, self.sorted_keys[lo:hi],
+                                     key=lambda k: -self.entries[k].doc_freq)
+        return [self.entries[k].surface for k in candidates]
 
     def correct(self, word: str) -> str | None:
         """A known word for an unknown ``word`` (folded), or None if it is fine or hopeless."""

@@ -5,6 +5,9 @@
   next generation there (what a reindex does).
 - ``sample_index``: the sample corpus (``data/sample/articles.jsonl``), built once per session.
   Treat it as read-only: tests that change an index build their own.
+- ``synthetic_source`` / ``synthetic_index``: ``SYNTHETIC_ARTICLES`` made-up French articles
+  (``tests/synthetic.py``) as JSON Lines, and an index of them, built once per session; read-only
+  too (copy the index folder to change it).
 - ``settings`` / ``client``: the API over the sample index, with the site's origin
   allowed for CORS; ``make_client(settings, engine=None)`` does the same for other settings.
   Engines are closed at teardown (an open Whoosh reader would warn, and warnings are errors).
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import synthetic
 from falcon.testing import TestClient
 
 from index.build import full_build
@@ -52,6 +56,20 @@ def build_index(tmp_path_factory: pytest.TempPathFactory) -> BuildIndex:
 @pytest.fixture(scope="session")
 def sample_index(build_index: BuildIndex) -> Path:
     return build_index(SAMPLE_CORPUS)
+
+
+SYNTHETIC_ARTICLES = 3000
+
+
+@pytest.fixture(scope="session")
+def synthetic_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("synthetic") / "articles.jsonl"
+    return synthetic.write_jsonl(path, synthetic.articles(SYNTHETIC_ARTICLES))
+
+
+@pytest.fixture(scope="session")
+def synthetic_index(build_index: BuildIndex, synthetic_source: Path) -> Path:
+    return build_index(synthetic_source)
 
 
 @pytest.fixture(scope="session")

@@ -670,7 +670,7 @@ def test_an_article_without_a_date_is_served(
 
 
 def test_unknown_route_is_a_json_404(client: TestClient) -> None:
-    for path in ("/nope", "/search/", "/articles/x", "/articles//similar", "/"):
+    for path in ("/nope", "/search/", "/articles/x", "/articles//similar", "/nope.js"):
         assert_error(client.simulate_get(path), 404, "not_found")
 
 

@@ -34,11 +34,37 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("bench-results")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PRESSE_BUILD_PROCESSES", "1")
-        assert main(["relevance", "--collection", str(COLLECTION), "--baseline",
-                     "--run-out", str(folder / "run.tsv"),
-                     "--out", str(folder / "relevance.json")]) == 0
-        assert main(["--repeat", "1", "index", "--corpus", str(CORPUS), "--limit", "8",
-                     "--out", str(folder / "index.json")]) == 0
+        assert (
+            main(
+                [
+                    "relevance",
+                    "--collection",
+                    str(COLLECTION),
+                    "--baseline",
+                    "--run-out",
+                    str(folder / "run.tsv"),
+                    "--out",
+                    str(folder / "relevance.json"),
+                ]
+            )
+            == 0
+        )
+        assert (
+            main(
+                [
+                    "--repeat",
+                    "1",
+                    "index",
+                    "--corpus",
+                    str(CORPUS),
+                    "--limit",
+                    "8",
+                    "--out",
+                    str(folder / "index.json"),
+                ]
+            )
+            == 0
+        )
     return folder
 
 
@@ -57,9 +83,9 @@ def test_collection_reads_gzip_and_skips_the_qrels_header(tmp_path: Path) -> Non
     assert "query_id" not in collection.qrels
 
 
-def test_relevance_reports_four_metrics_for_both_systems(results: Path,
-                                                         capsys: pytest.CaptureFixture[str]
-                                                         ) -> None:
+def test_relevance_reports_four_metrics_for_both_systems(
+    results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = json.loads((results / "relevance.json").read_text(encoding="utf-8"))
     assert report["kind"] == "relevance"
     assert report["command"].startswith("scripts/bench relevance --collection")
@@ -114,8 +140,22 @@ def test_queries_then_query_latency(tmp_path: Path) -> None:
     assert again.read_text(encoding="utf-8") == workload.read_text(encoding="utf-8")
 
     out = tmp_path / "query.json"
-    assert main(["query", "--corpus", str(CORPUS), "--queries", str(workload),
-                 "--limit-queries", "5", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "query",
+                "--corpus",
+                str(CORPUS),
+                "--queries",
+                str(workload),
+                "--limit-queries",
+                "5",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text(encoding="utf-8"))
     for op in ("search", "similar", "suggest"):
         assert report["results"]["summary"][op]["p50"]["median"] >= 0

@@ -39,8 +39,12 @@ RUN = {
 INV_LOG2_3 = 1 / math.log2(3)
 EXPECTED = {
     "A": {"ndcg@10": INV_LOG2_3, "mrr@10": 1 / 2, "recall@100": 1.0, "map@100": 1 / 2},
-    "B": {"ndcg@10": (5 / 2) / (3 + INV_LOG2_3), "mrr@10": 1.0, "recall@100": 1.0,
-          "map@100": 5 / 6},
+    "B": {
+        "ndcg@10": (5 / 2) / (3 + INV_LOG2_3),
+        "mrr@10": 1.0,
+        "recall@100": 1.0,
+        "map@100": 5 / 6,
+    },
     "C": {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@100": 0.0, "map@100": 0.0},
 }
 
@@ -61,7 +65,8 @@ def test_means_skip_the_query_without_relevant_documents() -> None:
     assert evaluation.skipped == 1
     assert set(evaluation.per_query) == {"A", "B", "C"}
     assert evaluation.means["ndcg@10"] == pytest.approx(
-        (INV_LOG2_3 + (5 / 2) / (3 + INV_LOG2_3)) / 3)
+        (INV_LOG2_3 + (5 / 2) / (3 + INV_LOG2_3)) / 3
+    )
     assert evaluation.means["mrr@10"] == pytest.approx(1 / 2)
     assert evaluation.means["recall@100"] == pytest.approx(2 / 3)
     assert evaluation.means["map@100"] == pytest.approx(4 / 9)

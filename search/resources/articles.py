@@ -30,3 +30,5 @@ class SimilarArticles:
         same_section = params.choice(req, "section", ("same",)) == "same"
         result = self.engine.similar(article_id, limit=limit, same_section=same_section)
         resp.media = result.to_dict()
+
+    on_head = on_get  # the same answer without its body (Falcon drops it)

@@ -19,6 +19,8 @@ class Health:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = {"status": "ok"}
 
+    on_head = on_get  # the same answer without its body (Falcon drops it)
+
 
 class Ready:
     cacheable: ClassVar[bool] = False
@@ -28,3 +30,5 @@ class Ready:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self.engine.status().to_dict()
+
+    on_head = on_get  # the same answer without its body (Falcon drops it)

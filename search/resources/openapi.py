@@ -14,3 +14,5 @@ class OpenAPIDocument:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = OPENAPI
+
+    on_head = on_get  # the same answer without its body (Falcon drops it)

@@ -37,3 +37,5 @@ class Search:
             sort=cast(Any, params.text(req, "sort") or "relevance"),
         )
         resp.media = self.engine.search(request).to_dict()
+
+    on_head = on_get  # the same answer without its body (Falcon drops it)

@@ -38,3 +38,5 @@ class Suggest:
             )
         limit = params.integer(req, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
         resp.media = {"query": prefix, "suggestions": self.engine.suggest(prefix, limit=limit)}
+
+    on_head = on_get  # the same answer without its body (Falcon drops it)

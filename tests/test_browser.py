@@ -1,0 +1,661 @@
+"""The search page and the embeddable widget in a real browser.
+
+Playwright drives Debian's Chromium, headless, against the real app (gunicorn, ``gunicorn.conf.py``)
+on a loopback port, over an index of the sample corpus plus two booby-trapped articles. A second
+and a third loopback port serve a plain "news site" page that embeds the widget: the first is one
+of the API's CORS origins, the other is not. Every test also checks that no dialog opened and no
+script error or CSP violation happened.
+
+Without Chromium (or Playwright) these tests skip, except when ``CI=true``, where they fail.
+Screenshots of the results page land in ``artifacts/screenshots/`` on every run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from conftest import REPO, BuildIndex
+from test_serving import free_port, running, server_env, wait_ready
+
+try:
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Dialog,
+        Page,
+        expect,
+        sync_playwright,
+    )
+except ImportError:  # checked by the `browser` fixture, which skips or fails with a reason
+    sync_playwright = None
+
+pytestmark = pytest.mark.browser
+
+# Debian's Chromium; PRESSE_CHROMIUM names another Chromium-based browser on a developer's machine.
+CHROMIUM = Path(os.environ.get("PRESSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+
+IMG_TITLE = "<img src=x onerror=alert(1)> : un titre piégé dans les archives"
+SCRIPT_TITLE = (
+    'Sécurité en ligne : quand un simple <script>alert("x")</script> suffit à piéger un site'
+)
+TRAPS = [
+    {
+        "id": "trap-img-onerror",
+        "title": IMG_TITLE,
+        "summary": "Un titre qui contient une balise <img onerror> ne doit rien exécuter.",
+        "body": "Ce texte d’essai parle d’un titre piégé. <b onmouseover=alert(2)>gras</b> "
+        "et <iframe src=javascript:alert(3)></iframe> doivent rester du texte.",
+        "section": "Technologie",
+        "published": "2024-12-01T10:00:00Z",
+        "url": "javascript:alert(4)",
+        "author": "<svg onload=alert(5)>",
+    },
+    {
+        "id": "trap-first-of-month",
+        "title": "Le premier du mois : un titre piégé sans balise",
+        "body": "Un article daté du premier mars, pour la date en toutes lettres.",
+        "section": "Société",
+        "published": "2020-03-01T12:00:00Z",
+        "url": "https://www.presse.example.ma/societe/premier-du-mois",
+    },
+]
+
+
+@dataclass(frozen=True)
+class Servers:
+    app: str  # the search service: page, widget and API
+    site: str  # a news site allowed by PRESSE_CORS_ORIGINS
+    other_site: str  # a site that is not
+    closed: str  # nothing listens there
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required when CI=true; .ci/run installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if sync_playwright is None:
+        _unavailable("playwright is not installed: pip install -e '.[browser]'")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    expect.set_options(timeout=10_000)  # CI machines can be slow
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def site_page(app: str, *, attrs: str) -> bytes:
+    """A plain news-site page that embeds the widget with the given script attributes."""
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Le Quotidien</title>
+<link rel="icon" href="data:,">
+<style>
+ body {{ margin: 0; font-family: Georgia, serif; color: #222; }}
+ header {{ padding: 1rem; border-bottom: 3px solid #222; }}
+ main {{ max-width: 46rem; margin: 0 auto; padding: 1rem; }}
+</style></head>
+<body>
+<header><strong>Le Quotidien</strong>
+ <form action="/recherche" role="search">
+  <label for="site-search">Rechercher</label> <input id="site-search" name="q" type="search">
+ </form>
+</header>
+<main><h1>À la une</h1><div id="resultats"></div><p>Les titres du jour.</p>
+<script src="{app}/widget.js" {attrs} defer></script>
+</main></body></html>""".encode()
+
+
+def site_pages(app: str, closed: str) -> dict[str, bytes]:
+    return {
+        "/attached.html": site_page(
+            app,
+            attrs=f'data-endpoint="{app}" data-input="#site-search" data-results="#resultats"',
+        ),
+        # No data-endpoint: the API is the server widget.js came from.
+        "/own-box.html": site_page(app, attrs=""),
+        "/closed.html": site_page(app, attrs=f'data-endpoint="{closed}"'),
+    }
+
+
+def serve_pages(port: int, pages: dict[str, bytes]) -> ThreadingHTTPServer:
+    """A static HTTP server for ``pages`` on a loopback port, in a daemon thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            body = pages.get(self.path.split("?")[0])
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body or b"not found")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def servers(
+    browser: Browser,  # no browser, no point in starting servers
+    build_index: BuildIndex,
+    sample_articles: list[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Servers]:
+    """The app under gunicorn, two "news sites" (one allowed by CORS) and a closed port."""
+    app_port, site_port, other_port, closed_port = (free_port() for _ in range(4))
+    ports = Servers(
+        *(f"http://127.0.0.1:{port}" for port in (app_port, site_port, other_port, closed_port))
+    )
+    index = build_index([*sample_articles, *TRAPS])
+    env = server_env(
+        PRESSE_INDEX_DIR=str(index),
+        PRESSE_BIND=f"127.0.0.1:{app_port}",
+        PRESSE_WORKERS="2",
+        PRESSE_CORS_ORIGINS=ports.site,
+    )
+    log = tmp_path_factory.mktemp("browser") / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    pages = site_pages(ports.app, ports.closed)
+    sites = [serve_pages(site_port, pages), serve_pages(other_port, pages)]
+    try:
+        with running(command, env, log) as process:
+            wait_ready(process, ports.app, log)
+            yield ports
+    finally:
+        for site in sites:
+            site.shutdown()
+            site.server_close()
+
+
+@dataclass
+class Watch:
+    """What a page did that it never should: dialogs, uncaught errors, CSP violations."""
+
+    dialogs: list[str]
+    errors: list[str]
+    console: list[str]
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.console if "Content Security Policy" in m or "Trusted Type" in m]
+
+
+if TYPE_CHECKING:  # Playwright's names exist only when it is installed
+    Opened = tuple[Page, Watch]
+    NewPage = Callable[..., Opened]
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[NewPage]:
+    """Opens pages in fresh browser contexts; afterwards, checks that none of them opened a dialog,
+    threw an uncaught error or broke its CSP."""
+    contexts: list[BrowserContext] = []
+    watches: list[Watch] = []
+
+    def make(viewport: dict[str, int] = DESKTOP) -> Opened:
+        context = browser.new_context(viewport=viewport, locale="fr-FR")
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        watch = Watch([], [], [])
+        watches.append(watch)
+
+        def on_dialog(dialog: Dialog) -> None:
+            watch.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                watch.console.append(message.text)
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: watch.errors.append(str(error)))
+        page.on("console", on_console)
+        return page, watch
+
+    yield make
+    for context in contexts:
+        context.close()
+    for watch in watches:
+        assert watch.dialogs == []
+        assert watch.errors == []
+        assert watch.csp_violations() == []
+
+
+@pytest.fixture
+def search_page(new_page: NewPage) -> Opened:
+    """A desktop browser tab for the search page."""
+    return new_page()
+
+
+def results_page(page: Page) -> Any:
+    return page.locator("#results-body .ps-hit")
+
+
+def type_query(page: Page, text: str, selector: str = "#q", delay: float = 40) -> None:
+    """Type like a reader: key by key, ``delay`` ms apart."""
+    page.locator(selector).click()
+    page.keyboard.type(text, delay=delay)
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+# --- the search page ---------------------------------------------------------------------------
+
+
+def test_the_page_is_served_with_a_strict_csp(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    response = page.goto(servers.app + "/")
+    assert response is not None and response.ok
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "require-trusted-types-for 'script'" in csp
+    expect(page.locator("#q")).to_be_visible()
+    expect(page).to_have_title("Recherche — Presse")
+
+
+def test_typing_shows_suggestions(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/")
+    suggests: list[str] = []
+    page.on("request", lambda request: suggests.append(request.url))
+    type_query(page, "marocai", delay=15)
+    listbox = page.get_by_role("listbox")
+    expect(listbox).to_be_visible()
+    expect(page.locator("#q")).to_have_attribute("aria-expanded", "true")
+    expect(listbox.get_by_role("option").first).to_have_text(re.compile("^marocain"))
+    # Debounced: far fewer requests than keystrokes while typing steadily.
+    suggests = [url for url in suggests if "/suggest?" in url]
+    assert 1 <= len(suggests) <= 3, suggests
+    # Accent-insensitive, and the mouse chooses too.
+    page.locator("#q").fill("")
+    type_query(page, "econ")
+    option = listbox.get_by_role("option", name="économie")
+    option.hover()
+    expect(option).to_have_attribute("aria-selected", "true")
+    option.click()
+    expect(listbox).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"\?q=%C3%A9conomie$"))
+    expect(results_page(page).first).to_be_visible()
+
+
+def test_a_late_suggestion_answer_is_dropped(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/")
+    # The answer for "mar" arrives 700 ms late, and even ignores being aborted: the page must still
+    # show the suggestions of what was typed last.
+    page.evaluate(
+        """() => {
+          const realFetch = window.fetch;
+          window.fetch = (url, options) => {
+            if (!String(url).includes("q=mar&")) return realFetch(url, options);
+            const late = realFetch(url, { ...options, signal: undefined });
+            return new Promise((resolve) => setTimeout(() => resolve(late), 700));
+          };
+        }"""
+    )
+    type_query(page, "mar")
+    page.wait_for_timeout(300)  # the debounce has fired: the "mar" request is on its way
+    page.keyboard.type("rak", delay=40)
+    options = page.get_by_role("listbox").get_by_role("option")
+    expect(options).to_have_text(["marrakech"])
+    page.wait_for_timeout(900)  # the late answer has arrived by now
+    expect(options).to_have_text(["marrakech"])
+
+
+def test_enter_shows_results_with_marks(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/")
+    type_query(page, "inflation")
+    page.keyboard.press("Enter")
+    hits = results_page(page)
+    expect(hits.first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/\?q=inflation$"))
+    expect(page.locator("#results-heading")).to_have_text(
+        re.compile(r"^\d+ résultats? pour «\u00a0inflation\u00a0»$")
+    )
+    expect(hits.first.locator(".ps-hit__snippet mark").first).to_have_text(
+        re.compile("inflation", re.IGNORECASE)
+    )
+    first = hits.first.locator(".ps-hit__title a")
+    expect(first).to_have_attribute("href", re.compile(r"^https://www\.presse\.example\.ma/"))
+    # Dates in French, in full: "27 septembre 2022".
+    expect(hits.first.locator("time")).to_have_text(re.compile(r"^\d{1,2}(er)? [a-zéû]+ \d{4}$"))
+    shot(page, "results-desktop.png")
+
+
+def test_french_formats(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=premier+du+mois")
+    expect(page.get_by_text("1er mars 2020")).to_be_visible()
+    formats = page.evaluate(
+        "() => [PresseSearch.countLabel(1234), PresseSearch.countLabel(1), "
+        "PresseSearch.formatDate('2020-03-12T10:00:00Z'), "
+        "PresseSearch.formatDate('2019-12-31T23:30:00Z')]"
+    )
+    # A narrow no-break space groups thousands; 23:30 UTC is already the 1st in Casablanca.
+    assert formats == ["1\u202f234 résultats", "1 résultat", "12 mars 2020", "1er janvier 2020"]
+
+
+def test_a_facet_filters_and_updates_the_url(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=Maroc")
+    heading = page.locator("#results-heading")
+    expect(heading).to_have_text(re.compile("^16 résultats"))
+    facet = page.locator(".facet", has_text="Économie")
+    count = facet.locator(".facet__count").inner_text()
+    facet.locator("label").click()
+    expect(page).to_have_url(re.compile(r"section=%C3%89conomie"))
+    expect(heading).to_have_text(re.compile(f"^{count} résultats? pour «\u00a0Maroc\u00a0»$"))
+    expect(page.locator("#facet-list input:checked")).to_have_count(1)
+    for section in results_page(page).locator(".ps-hit__section").all_inner_texts():
+        assert "ÉCONOMIE" in section.upper()
+    # The other sections stay offered, with their counts.
+    expect(page.locator(".facet", has_text="Sport")).to_be_visible()
+
+
+def test_a_shared_url_renders_its_results(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=Maroc&section=International&sort=date")
+    expect(results_page(page).first).to_be_visible()
+    expect(page.locator("#q")).to_have_value("Maroc")
+    expect(page.locator("#sort-date")).to_be_checked()
+    expect(page.locator(".facet", has_text="International").locator("input")).to_be_checked()
+    dates = results_page(page).locator("time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    assert len(dates) > 1 and dates == sorted(dates, reverse=True)
+    expect(page).to_have_title("Maroc — Recherche — Presse")
+
+
+def test_pagination_and_the_back_button(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=Maroc")
+    expect(results_page(page)).to_have_count(10)
+    first_page = results_page(page).locator("h3").all_inner_texts()
+    pager = page.get_by_role("navigation", name="Pages de résultats")
+    pager.get_by_role("link", name="Page 2").click()
+    expect(page).to_have_url(re.compile(r"\?q=Maroc&page=2$"))
+    expect(results_page(page)).to_have_count(6)
+    expect(page.locator("#results-heading")).to_be_focused()
+    expect(page.locator("#results-body ol.ps-hits")).to_have_attribute("start", "11")
+
+    type_query(page, "")
+    page.locator("#q").fill("sécheresse")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-heading")).to_have_text(re.compile("«\u00a0sécheresse\u00a0»"))
+
+    page.go_back()
+    expect(page.locator("#q")).to_have_value("Maroc")
+    expect(results_page(page)).to_have_count(6)
+    page.go_back()
+    expect(results_page(page)).to_have_count(10)
+    assert results_page(page).locator("h3").all_inner_texts() == first_page
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"page=2$"))
+    expect(results_page(page)).to_have_count(6)
+
+
+def settled(page: Page) -> None:
+    """Wait until the page has rendered the answer to its last request."""
+    expect(page.locator("#results")).not_to_have_attribute("aria-busy", "true")
+
+
+def tab_to(page: Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focus is on ``selector``: proves it is reachable by keyboard."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} not reached with Tab")
+
+
+def test_keyboard_only(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/")
+    tab_to(page, "#q")
+    page.keyboard.type("mar", delay=40)
+    options = page.get_by_role("listbox").get_by_role("option")
+    expect(options.first).to_be_visible()
+    page.keyboard.press("Escape")  # closes the list, keeps the text
+    expect(page.get_by_role("listbox")).to_be_hidden()
+    expect(page.locator("#q")).to_have_value("mar")
+    page.keyboard.press("ArrowDown")  # reopens on the first option
+    page.keyboard.press("ArrowDown")
+    second = options.nth(1)
+    expect(second).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#q")).to_have_attribute(
+        "aria-activedescendant", second.get_attribute("id") or ""
+    )
+    chosen = second.inner_text()
+    page.keyboard.press("Enter")
+    expect(page.locator("#q")).to_have_value(chosen)
+    expect(results_page(page).first).to_be_visible()
+
+    # The sort toggle: arrows move between the two radio buttons.
+    tab_to(page, "#sort-relevance")
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile("sort=date"))
+    # A section with the space bar, even while the sorted answer is on its way: the focus stays
+    # on the box through the re-renders.
+    tab_to(page, "#facet-list input")
+    page.keyboard.press("Space")
+    expect(page).to_have_url(re.compile("section="))
+    settled(page)
+    expect(page.locator("#facet-list input:checked")).to_be_focused()
+    # Into the results: the similar articles open with Enter.
+    tab_to(page, ".ps-similar__toggle")
+    page.keyboard.press("Enter")
+    expect(page.locator(".ps-similar__toggle").first).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".ps-similar__list a").first).to_be_visible()
+    tab_to(page, ".ps-similar__list a")
+
+
+def test_keyboard_paging(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=Maroc")
+    settled(page)
+    tab_to(page, ".pager a[aria-label='Page 2']")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile("page=2$"))
+    # The focus lands on the new results' heading, not back at the top of the page.
+    expect(page.locator("#results-heading")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#results-body .ps-hit a").first).to_be_focused()
+
+
+def test_hostile_article_text_stays_text(servers: Servers, search_page: Opened) -> None:
+    page, watch = search_page
+    page.goto(servers.app + "/?q=titre+piégé")
+    hit = results_page(page).filter(has_text="onerror")
+    expect(hit).to_have_count(1)
+    # The literal characters are shown, no element was made of them, and nothing ran.
+    expect(hit.locator("h3")).to_have_text(IMG_TITLE)
+    expect(hit.locator("img, svg, iframe, b")).to_have_count(0)
+    expect(hit.locator(".ps-hit__author")).to_have_text("<svg onload=alert(5)>")
+    # Its javascript: URL is not a link.
+    expect(hit.locator("h3 a")).to_have_count(0)
+    hit.get_by_role("button", name="Articles similaires").click()
+
+    page.goto(servers.app + "/?q=script")
+    hit = results_page(page).filter(has_text="alert")
+    expect(hit.locator("h3")).to_have_text(SCRIPT_TITLE)
+    expect(hit.locator("h3 mark")).to_have_count(2)
+    expect(page.locator("#results script")).to_have_count(0)
+    page.wait_for_timeout(300)  # give an onerror time to fire, were there one
+    assert watch.dialogs == []
+
+
+def test_did_you_mean_is_a_link(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=developement+economik")
+    offer = page.locator(".ps-dym")
+    expect(offer).to_have_text(re.compile(r"^Vouliez-vous dire\u00a0: développement \S+\u00a0\?$"))
+    link = offer.get_by_role("link")
+    suggestion = link.inner_text()
+    expect(link).to_have_attribute("href", re.compile(r"^\?q=d%C3%A9veloppement"))
+    link.click()
+    expect(page.locator("#q")).to_have_value(suggestion)
+    expect(results_page(page).first).to_be_visible()
+    expect(page.locator(".ps-dym")).to_have_count(0)
+
+
+def test_similar_articles_expand(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=inflation")
+    first = results_page(page).first
+    toggle = first.get_by_role("button", name="Articles similaires")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    similar = first.locator(".ps-similar__list > li")
+    expect(similar.first).to_be_visible()
+    assert 3 <= similar.count() <= 5
+    expect(similar.first.locator("a")).to_have_attribute("href", re.compile("^https://"))
+    toggle.click()
+    expect(first.locator(".ps-similar")).to_be_hidden()
+
+
+def test_empty_state(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.goto(servers.app + "/?q=zzzqqq")
+    expect(page.locator(".ps-message")).to_have_text(
+        re.compile("^Aucun résultat pour «\u00a0zzzqqq\u00a0»")
+    )
+    expect(results_page(page)).to_have_count(0)
+
+
+def test_error_state_and_retry(servers: Servers, search_page: Opened) -> None:
+    page, _ = search_page
+    page.route("**/search?*", lambda route: route.abort())
+    page.goto(servers.app + "/?q=Maroc")
+    message = page.get_by_role("alert")
+    expect(message).to_contain_text("Le service de recherche ne répond pas")
+    page.unroute("**/search?*")
+    message.get_by_role("button", name="Réessayer").click()
+    expect(results_page(page)).to_have_count(10)
+
+
+def test_phone_width(servers: Servers, new_page: NewPage) -> None:
+    page, _ = new_page(PHONE)
+    page.goto(servers.app + "/?q=Maroc")
+    expect(results_page(page).first).to_be_visible()
+    results_page(page).first.get_by_role("button", name="Articles similaires").click()
+    expect(page.locator(".ps-similar__list").first).to_be_visible()
+    shot(page, "results-phone.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#q").fill("")
+    type_query(page, "march")
+    listbox = page.get_by_role("listbox")
+    expect(listbox).to_be_visible()
+    box = listbox.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+# --- the widget, embedded in another site ------------------------------------------------------
+
+
+def test_widget_attached_to_the_sites_input(servers: Servers, new_page: NewPage) -> None:
+    page, watch = new_page()
+    page.goto(servers.site + "/attached.html")
+    type_query(page, "mar", "#site-search")
+    listbox = page.get_by_role("listbox")
+    expect(listbox.get_by_role("option").first).to_be_visible()
+    page.locator("#site-search").fill("Maroc")
+    page.keyboard.press("Enter")
+    panel = page.locator("#resultats")
+    expect(panel.locator(".ps-count")).to_have_text("16 résultats pour «\u00a0Maroc\u00a0»")
+    expect(panel.locator(".ps-hit")).to_have_count(10)
+    expect(panel.locator(".ps-hit mark").first).to_be_visible()
+    assert page.url == servers.site + "/attached.html"  # the site's form did not navigate
+    shot(page, "widget-embedded.png")
+    panel.get_by_role("button", name="Plus de résultats").click()
+    expect(panel.locator(".ps-hit")).to_have_count(16)
+    expect(panel.get_by_role("button", name="Plus de résultats")).to_have_count(0)
+    expect(panel.locator(".ps-hit").nth(10).locator("a").first).to_be_focused()
+    assert watch.console == []
+
+
+def test_widget_renders_its_own_box(servers: Servers, new_page: NewPage) -> None:
+    page, watch = new_page()
+    page.goto(servers.site + "/own-box.html")
+    box = page.get_by_role("combobox", name="Rechercher sur le site")
+    box.click()
+    page.keyboard.type("sécheresse", delay=30)
+    page.keyboard.press("Enter")
+    panel = page.get_by_role("region", name="Résultats de la recherche")
+    expect(panel.locator(".ps-hit").first).to_be_visible()
+    expect(panel.locator(".ps-count")).to_have_text(
+        re.compile(r"^\d+ résultats? pour «\u00a0sécheresse\u00a0»$")
+    )
+    panel.get_by_role("button", name="Fermer").click()
+    expect(panel).to_be_hidden()
+    expect(box).to_be_focused()
+    assert watch.console == []
+
+
+def test_widget_on_a_site_cors_does_not_allow(servers: Servers, new_page: NewPage) -> None:
+    page, watch = new_page()
+    page.goto(servers.other_site + "/attached.html")
+    type_query(page, "mar", "#site-search")
+    page.wait_for_timeout(500)
+    expect(page.get_by_role("listbox")).to_be_hidden()  # the browser refused the answers
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Le service de recherche ne répond pas")
+    assert any("CORS" in message for message in watch.console), watch.console
+
+
+def test_widget_with_the_service_down(servers: Servers, new_page: NewPage) -> None:
+    page, _ = new_page()
+    page.goto(servers.site + "/closed.html")
+    box = page.get_by_role("combobox", name="Rechercher sur le site")
+    box.fill("Maroc")
+    box.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Le service de recherche ne répond pas")
+
+
+def test_widget_keeps_hostile_text_inert_without_a_csp(servers: Servers, new_page: NewPage) -> None:
+    # The news site has no CSP to fall back on: only the widget's own care protects it.
+    page, watch = new_page()
+    page.goto(servers.site + "/attached.html")
+    page.locator("#site-search").fill("titre piégé")
+    page.locator("#site-search").press("Enter")
+    hit = page.locator("#resultats .ps-hit").filter(has_text="onerror")
+    expect(hit.locator("h3")).to_have_text(IMG_TITLE)
+    expect(hit.locator("img, svg, iframe, b")).to_have_count(0)
+    expect(hit.locator("h3 a")).to_have_count(0)
+    page.wait_for_timeout(300)  # give an onerror time to fire, were there one
+    assert watch.dialogs == []
