@@ -277,7 +277,8 @@ def run(args: argparse.Namespace) -> Report:
                 f"{name}: {len(systems[name]['errors'])} queries failed (scored 0), "
                 f"e.g. {systems[name]['errors'][0]}"
             )
-    plots = {"by-length": lambda path: _plot_by_length(path, length_means, names)}
+    counts = {group: len(by_length[group][names[0]]) for group in order}
+    plots = {"by-length": lambda path: _plot_by_length(path, length_means, names, counts)}
     return Report(
         kind="relevance",
         title=f"Relevance: {args.collection.name}",
@@ -312,7 +313,9 @@ def run(args: argparse.Namespace) -> Report:
     )
 
 
-def _plot_by_length(path: Path, means: dict[str, dict[str, float]], names: list[str]) -> None:
+def _plot_by_length(
+    path: Path, means: dict[str, dict[str, float]], names: list[str], counts: dict[str, int]
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -324,7 +327,7 @@ def _plot_by_length(path: Path, means: dict[str, dict[str, float]], names: list[
     for i, name in enumerate(names):
         xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(groups))]
         ax.bar(xs, [means[group].get(name, 0.0) for group in groups], width, label=name)
-    ax.set_xticks(range(len(groups)), groups)
+    ax.set_xticks(range(len(groups)), [f"{g}\n({counts[g]:,} queries)" for g in groups])
     ax.set_xlabel("query length, words")
     ax.set_ylabel("nDCG@10")
     ax.set_ylim(0, 1)

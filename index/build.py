@@ -31,6 +31,7 @@ from whoosh.query import Term
 
 from index.analysis import analyze
 from index.articles import Article, Deletion, Problem, Record
+from index.codec import PresseCodec
 from index.generations import IndexRoot, directory_size
 from index.schema import STEMMER, build_schema, document_fields, surface_text
 from index.sources import detect_format, read_source
@@ -214,8 +215,9 @@ def _writer(ix: Any, processes: int, memory_mb: int) -> Any:
     if processes > 1:
         # Several segments instead of one merged at the end: the final merge would eat the gain
         # of the extra processes (see WHOOSH-NOTES). The engine reads every segment.
-        return ix.writer(procs=processes, multisegment=True, limitmb=memory_mb)
-    return ix.writer(limitmb=memory_mb)
+        return ix.writer(procs=processes, multisegment=True, limitmb=memory_mb,
+                         codec=PresseCodec())
+    return ix.writer(limitmb=memory_mb, codec=PresseCodec())
 
 
 def _cancel(writer: Any) -> None:
@@ -256,7 +258,7 @@ def _keep_last_records(ix: Any, repeated: set[str],
                 replaced += len(docnums)
             elif docnums:
                 deleted += 1
-    writer = ix.writer()
+    writer = ix.writer(codec=PresseCodec())
     try:
         for docnum in stale:
             writer.delete_document(docnum)
@@ -335,7 +337,7 @@ def update_live(
         [r.id for r in latest.values() if isinstance(r, Deletion)],
     )
     upserted = deleted = 0
-    writer = ix.writer(limitmb=memory_mb)
+    writer = ix.writer(limitmb=memory_mb, codec=PresseCodec())
     try:
         for seq, record in enumerate(latest.values()):
             if isinstance(record, Article):

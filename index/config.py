@@ -111,7 +111,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 lambda v: isinstance(v, int) and v >= 1),
     SettingSpec("bind", "PRESSE_BIND", str, "address gunicorn listens on, host:port"),
     SettingSpec("workers", "PRESSE_WORKERS", _positive_int,
-                "gunicorn worker processes (default 2 x cores + 1)",
+                "gunicorn worker processes",
                 lambda v: isinstance(v, int) and v >= 1),
     SettingSpec("timeout_s", "PRESSE_TIMEOUT", _positive_int,
                 "seconds before gunicorn kills a stuck worker (the last line of defence)",
@@ -142,3 +142,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"
+
+# How the README shows defaults that depend on the machine.
+_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`"}
+
+
+def settings_table() -> str:
+    """The README's table of settings, in Markdown, from the declarations above."""
+    defaults = Settings()
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for spec in SETTINGS:
+        value = getattr(defaults, spec.name)
+        shown = _DEFAULT_SHOWN.get(spec.name)
+        if shown is None:
+            text = ", ".join(value) if isinstance(value, tuple) else str(value)
+            shown = f"`{text}`" if text else "(none)"
+        rows.append(f"| `{spec.env}` | {shown} | {spec.help} |")
+    return "\n".join(rows)
