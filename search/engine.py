@@ -33,7 +33,7 @@ from index.schema import TEXT_FIELDS
 from index.surface import FILENAME as SURFACE_FILE
 from index.surface import SurfaceIndex, SurfaceIndexBuilder
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
-from search.highlight import Matcher, mark, snippet
+from search.highlight import Matcher, WordAnalysis, best_snippet, mark
 from search.query import Clause, ParsedQuery, parse_query
 from search.ranking import (
     Postings,
@@ -87,6 +87,7 @@ class Snapshot:
         self.reader = self.ix.reader()
         # Queries are analysed by the analyzer pickled in this index, as its documents were.
         self.analyzers = (self.reader.schema["body"].analyzer, surface_analyzer())
+        self.word_analysis = WordAnalysis(self.analyzers[0])
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
         try:
@@ -395,7 +396,7 @@ class Engine:
             order = self._rerank(snapshot, parsed, scores, order, deadline)
         _check(deadline)
         page = order[window - request.per_page:window]
-        matcher = Matcher(parsed.stems, parsed.surfaces, snapshot.analyzers[0])
+        matcher = Matcher(parsed.stems, parsed.surfaces, snapshot.word_analysis)
         hits = tuple(self._hit(snapshot, int(d), float(scorer.scores[d]), matcher) for d in page)
         suggestion = self._did_you_mean(snapshot, request.query) if total < SUGGEST_BELOW else None
         return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
@@ -511,11 +512,8 @@ class Engine:
         title = stored.get("title") or ""
         snippet_html = None
         if matcher is not None:
-            body, summary = stored.get("body") or "", stored.get("summary") or ""
-            source = body
-            if summary and not any(w.key for w in matcher.words(body)):
-                source = summary
-            snippet_html = snippet(source, matcher)
+            snippet_html = best_snippet((stored.get("body") or "", stored.get("summary") or ""),
+                                        matcher)
         published = stored.get("published")
         return Hit(
             id=stored["id"],
@@ -525,7 +523,7 @@ class Engine:
             published=_iso(published),
             author=stored.get("author") or "",
             score=score,
-            title_html=mark(title, matcher or Matcher((), (), snapshot.analyzers[0])),
+            title_html=mark(title, matcher or Matcher((), (), snapshot.word_analysis)),
             snippet_html=snippet_html,
         )
 

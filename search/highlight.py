@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ SNIPPET_CHARS = 200
 LEAD_CHARS = 40  # context kept before the first matched word of a passage
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Word:
     start: int
     end: int
@@ -35,36 +36,61 @@ class _Word:
     lead: int  # where the whole token starts, elided article included (``l’`` of ``l’économie``)
 
 
+class WordAnalysis:
+    """A word's folded form and stems, remembered: they do not depend on the query, and the
+    texts of a news site keep using the same words. One per index (its analyzer)."""
+
+    def __init__(self, analyzer: Any = None, size: int = 200_000) -> None:
+        self.analyzer = analyzer if analyzer is not None else french_analyzer(STEMMER)
+        self.size = size
+        self._known: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def __call__(self, word: str) -> tuple[str, tuple[str, ...]]:
+        known = self._known.get(word)
+        if known is None:
+            if len(self._known) >= self.size:
+                self._known.clear()  # rare: cheaper than tracking an LRU per lookup
+            known = self._known[word] = (fold(word), tuple(analyze(self.analyzer, word)))
+        return known
+
+
 class Matcher:
     """Decides which words of a text match a query; built once per query."""
 
     def __init__(self, stems: tuple[str, ...], surfaces: tuple[str, ...],
-                 analyzer: Any = None) -> None:
+                 analysis: WordAnalysis | None = None) -> None:
         self.stems = frozenset(stems)
         self.surfaces = frozenset(surfaces)
-        self._analyzer = analyzer if analyzer is not None else french_analyzer(STEMMER)
+        self._analysis = analysis if analysis is not None else WordAnalysis()
         self._seen: dict[str, str | None] = {}
+        # token -> (characters of its elided article, the query term it matches): a text is
+        # mostly words already met in this query's other texts.
+        self._tokens: dict[str, tuple[int, str | None]] = {}
 
     def key(self, word: str) -> str | None:
         """The query term that ``word`` matches, or None."""
         if word in self._seen:
             return self._seen[word]
-        folded = fold(word)
+        folded, stems = self._analysis(word)
         key = folded if folded in self.surfaces else None
         if key is None:
-            key = next((t for t in analyze(self._analyzer, word) if t in self.stems), None)
+            key = next((t for t in stems if t in self.stems), None)
         self._seen[word] = key
         return key
 
     def words(self, text: str) -> list[_Word]:
         found = []
+        tokens = self._tokens
         for match in _WORD.finditer(text):
-            start, token = match.start(), match.group()
-            head, sep, rest = _split_elision(token)
-            if sep:
-                start += len(head) + 1
-                token = rest
-            found.append(_Word(start, start + len(token), self.key(token), match.start()))
+            token = match.group()
+            known = tokens.get(token)
+            if known is None:
+                head, sep, rest = _split_elision(token)
+                known = tokens[token] = (len(head) + 1, self.key(rest)) if sep else (
+                    0, self.key(token))
+            skip, key = known
+            lead = match.start()
+            found.append(_Word(lead + skip, match.end(), key, lead))
         return found
 
 
@@ -93,9 +119,22 @@ def mark(text: str, matcher: Matcher) -> str:
     return _render(text, matcher.words(text), 0, len(text))
 
 
-def snippet(text: str, matcher: Matcher, size: int = SNIPPET_CHARS) -> str:
+def best_snippet(texts: Sequence[str], matcher: Matcher, size: int = SNIPPET_CHARS) -> str:
+    """The snippet of the first of ``texts`` (body, then summary) that holds a query word; of the
+    first non-empty one when none does."""
+    candidates = [t for t in texts if t]
+    for text in candidates:
+        words = matcher.words(text)
+        if any(word.key is not None for word in words):
+            return snippet(text, matcher, size, words)
+    return snippet(candidates[0], matcher, size) if candidates else ""
+
+
+def snippet(text: str, matcher: Matcher, size: int = SNIPPET_CHARS,
+            words: list[_Word] | None = None) -> str:
     """The passage of about ``size`` characters holding the most distinct query words."""
-    words = matcher.words(text)
+    if words is None:
+        words = matcher.words(text)
     if not words:
         return html.escape(_SPACES.sub(" ", text[:size]).strip())
     hits = [i for i, w in enumerate(words) if w.key is not None]
