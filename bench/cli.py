@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import http, indexing, latency, relevance, report, workload
+from bench import http, indexing, latency, relevance, report, similar, workload
 from bench.collection import CollectionError
 from bench.common import Report, machine
 
@@ -29,6 +29,7 @@ COMMANDS = {
     "queries": (workload, "generate a workload of short news queries from corpus titles"),
     "query": (latency, "in-process latency p50/p95/p99 of search, similar and suggest"),
     "http": (http, "gunicorn under load (wrk): requests/s, p50/p99, beside /health"),
+    "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
