@@ -16,10 +16,15 @@ Problems with single records are reported through ``on_problem`` and skipped, up
 
 from __future__ import annotations
 
+import ctypes
 import gzip
+import os
 import shutil
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,23 +164,24 @@ def full_build(
         surface_seqs: list[int] = []  # the seq of each article of the surface table
         writer = _writer(ix, processes, memory_mb)
         try:
-            for seq, record in enumerate(records):
-                if isinstance(record, Problem):
-                    tally.problem(record)
-                    continue
-                where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
-                if record.id in last_seq:
-                    repeated.add(record.id)
-                    outcome = ("keeping the last record" if isinstance(record, Article)
-                               else "deleted by this record")
-                    tally.notice(where, f"id {record.id!r} repeated (first at "
-                                        f"{last_seq[record.id][1]}): {outcome}")
-                if isinstance(record, Article):
-                    writer.add_document(**document_fields(record, seq))
-                    surface.add(record.id, surface_text(record))
-                    surface_seqs.append(seq)
-                last_seq[record.id] = (seq, where, isinstance(record, Article))
-            writer.commit()
+            with _writer_processes_die_with_us():
+                for seq, record in enumerate(records):
+                    if isinstance(record, Problem):
+                        tally.problem(record)
+                        continue
+                    where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
+                    if record.id in last_seq:
+                        repeated.add(record.id)
+                        outcome = ("keeping the last record" if isinstance(record, Article)
+                                   else "deleted by this record")
+                        tally.notice(where, f"id {record.id!r} repeated (first at "
+                                            f"{last_seq[record.id][1]}): {outcome}")
+                    if isinstance(record, Article):
+                        writer.add_document(**document_fields(record, seq))
+                        surface.add(record.id, surface_text(record))
+                        surface_seqs.append(seq)
+                    last_seq[record.id] = (seq, where, isinstance(record, Article))
+                writer.commit()
         except BaseException:
             _cancel(writer)
             raise
@@ -209,6 +215,35 @@ def full_build(
         generation=gen_id, accepted=accepted, skipped=tally.skipped, replaced=replaced,
         deleted=deleted, documents=accepted, seconds=time.monotonic() - started, size_bytes=size,
     )
+
+
+# Whoosh's writer processes wait on their job queue for ever if the reindex that started them is
+# killed (kill -9 gives it no chance to stop them). While a multi-process writer runs, children
+# forked by this process ask the kernel to kill them when their parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+_arm_for_parent: int | None = None  # the pid whose children must die with it, while writing
+
+
+def _die_with_parent() -> None:
+    if _arm_for_parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != _arm_for_parent:  # the parent died before the line above
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
+
+
+@contextmanager
+def _writer_processes_die_with_us() -> Iterator[None]:
+    global _arm_for_parent
+    _arm_for_parent = os.getpid()
+    try:
+        yield
+    finally:
+        _arm_for_parent = None
 
 
 def _writer(ix: Any, processes: int, memory_mb: int) -> Any:

@@ -64,6 +64,7 @@ SIMILAR_MAX_DOC_FREQ_FLOOR = 50
 SIMILAR_MIN_MATCH_SHARE = 0.3
 SIMILAR_TITLE_BOOST = 2.0
 KEY_TERMS_CACHED = 4096  # articles whose key terms a worker keeps
+SWITCH_WAIT_S = 0.25  # how long a request waits for a new generation being opened
 
 
 def _days(moment: datetime | None) -> float:
@@ -164,7 +165,13 @@ class Snapshot:
         """The live document number of each article of the surface table (-1 if gone)."""
         docnum_of_id: dict[str, int] = {}
         for leaf, offset in self.leaves:
-            for raw in leaf.lexicon("id"):
+            if leaf.has_column("id"):  # one sweep of the id column
+                column = leaf.column_reader("id")
+                for local in range(leaf.doc_count_all()):
+                    if self.live[offset + local]:
+                        docnum_of_id[column[local]] = offset + local
+                continue
+            for raw in leaf.lexicon("id"):  # a generation built before the column existed
                 for local in leaf.postings("id", raw).all_ids():
                     if self.live[offset + local]:
                         docnum_of_id[raw.decode("utf-8")] = offset + local
@@ -288,6 +295,27 @@ class Snapshot:
         return scored[:SIMILAR_KEY_TERMS]
 
 
+class _Opening:
+    """A generation being opened in a background thread."""
+
+    def __init__(self, generation: Generation, ranking: RankingConfig) -> None:
+        self.key = (generation.id, generation.meta.get("revision", 0))
+        self.snapshot: Snapshot | None = None
+        self.error: Exception | None = None
+        self.done = threading.Event()
+        thread = threading.Thread(target=self._open, args=(generation, ranking),
+                                  name=f"open-{generation.id}", daemon=True)
+        thread.start()
+
+    def _open(self, generation: Generation, ranking: RankingConfig) -> None:
+        try:
+            self.snapshot = Snapshot(generation, ranking)
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+
 class Engine:
     """Answers searches, similar articles and suggestions from the live generation."""
 
@@ -296,6 +324,8 @@ class Engine:
         self.ranking = ranking or RankingConfig()
         self.root = IndexRoot(settings.index_dir)
         self._snapshot: Snapshot | None = None
+        self._opening: _Opening | None = None
+        self._failed_key: tuple[str, int] | None = None
         self._checked_at = -math.inf
         self._lock = threading.Lock()
 
@@ -315,43 +345,73 @@ class Engine:
                 self._snapshot = None
 
     def _current(self) -> Snapshot:
-        """The snapshot to answer from; looks for a new generation at most once a refresh."""
+        """The snapshot to answer from; looks for a new generation at most once a refresh.
+
+        A new generation (or revision) is opened in a background thread while the current one
+        keeps answering — opening the full corpus takes seconds, which a request must not wait
+        for — and takes over as soon as it is open. A small index opens within ``SWITCH_WAIT_S``
+        and is used at once.
+        """
         now = time.monotonic()
         snapshot = self._snapshot
-        if snapshot is not None and now - self._checked_at < self.settings.refresh_interval_s:
+        if (snapshot is not None and self._opening is None
+                and now - self._checked_at < self.settings.refresh_interval_s):
             return snapshot
         with self._lock:
-            self._checked_at = now
+            if snapshot is None or now - self._checked_at >= self.settings.refresh_interval_s:
+                self._checked_at = now
+                self._look_for_generation()
+            opening = self._opening
+            if opening is not None:
+                opening.done.wait(SWITCH_WAIT_S)
+                if opening.done.is_set():
+                    self._take_over(opening)
+            if self._snapshot is None:
+                raise IndexUnavailable("the index is being opened; try again in a moment")
+            return self._snapshot
+
+    def _look_for_generation(self) -> None:
+        try:
+            generation = self.root.current()
+        except GenerationError as exc:
+            self._drop()
+            raise IndexUnavailable(str(exc)) from None
+        except OSError as exc:
+            self._drop()
+            log.error("cannot read the index root: %s", exc)
+            raise IndexUnavailable(f"the index cannot be read ({type(exc).__name__})") from None
+        key = (generation.id, generation.meta.get("revision", 0))
+        if self._snapshot is None:
+            # Nothing to answer from meanwhile (start-up, or after the index was unavailable).
             try:
-                generation = self.root.current()
-            except GenerationError as exc:
-                self._drop()
-                raise IndexUnavailable(str(exc)) from None
-            except OSError as exc:
-                self._drop()
-                log.error("cannot read the index root: %s", exc)
-                raise IndexUnavailable(f"the index cannot be read ({type(exc).__name__})") from None
-            snapshot = self._snapshot
-            key = (generation.id, generation.meta.get("revision", 0))
-            if snapshot is None or snapshot.key != key:
-                try:
-                    fresh = Snapshot(generation, self.ranking)
-                except Exception as exc:
-                    if snapshot is not None:
-                        log.error("cannot open generation %s, still serving %s: %s",
-                                  generation.id, snapshot.key[0], exc)
-                        return snapshot
-                    raise IndexUnavailable(f"cannot open index generation {generation.id}: "
-                                           f"{type(exc).__name__}") from None
-                self._drop()
-                self._snapshot = snapshot = fresh
-                log.info("serving generation %s (%d documents)", fresh.key[0], fresh.documents)
-            return snapshot
+                self._snapshot = Snapshot(generation, self.ranking)
+            except Exception as exc:
+                log.error("cannot open generation %s: %s", generation.id, exc)
+                raise IndexUnavailable(f"cannot open index generation {generation.id}: "
+                                       f"{type(exc).__name__}") from None
+            log.info("serving generation %s (%d documents)", generation.id,
+                     self._snapshot.documents)
+            return
+        wanted = self._snapshot.key != key and key != self._failed_key
+        if wanted and (self._opening is None or self._opening.key != key):
+            self._opening = _Opening(generation, self.ranking)
+
+    def _take_over(self, opening: _Opening) -> None:
+        self._opening = None
+        if opening.snapshot is None:
+            self._failed_key = opening.key
+            log.error("cannot open generation %s, still serving %s: %s", opening.key[0],
+                      self._snapshot.key[0] if self._snapshot else "nothing", opening.error)
+            return
+        # The old snapshot is not closed here: a request in another thread may still hold it;
+        # its files close when the last reference goes.
+        self._snapshot = opening.snapshot
+        log.info("serving generation %s (%d documents)", opening.key[0],
+                 opening.snapshot.documents)
 
     def _drop(self) -> None:
-        if self._snapshot is not None:
-            self._snapshot.close()
-            self._snapshot = None
+        self._snapshot = None
+        self._opening = None
 
     def status(self) -> IndexStatus:
         snapshot = self._current()

@@ -349,11 +349,6 @@ def test_kill_9_during_an_incremental_update(
         print(f"\ncrash points (incremental update): {points}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Whoosh's indexing processes outlive a killed reindex "
-    "(they wait on their job queue for ever); see the issue note",
-)
 def test_a_killed_rebuild_leaves_no_process_behind(
     live: tuple[Path, Service], sources: dict[str, Path], tmp_path: Path
 ) -> None:
