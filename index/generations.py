@@ -5,7 +5,8 @@ An index root looks like this::
     <root>/CURRENT                  the id of the live generation (replaced with os.replace)
     <root>/LOCK                     held (flock) by the one running reindex; names its pid
     <root>/generations/<id>/        one complete Whoosh index each
-    <root>/generations/<id>/READY   written last, after the generation was checked: its metadata
+    <root>/generations/<id>/READY   written after the generation was checked: its metadata
+    <root>/generations/<id>/LIVE    written when it first goes live, just before CURRENT names it
 
 A generation without ``READY`` is partial (a build that died or is running); the next reindex,
 holding the lock, removes it. ``CURRENT`` only ever names a ready generation. Readers (the search
@@ -23,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -194,26 +196,31 @@ class IndexRoot:
 
     def switch(self, gen_id: str) -> None:
         """Make ``gen_id`` live, atomically; it must be ready."""
-        if self.get(gen_id) is None:
+        generation = self.get(gen_id)
+        if generation is None:
             raise GenerationError(f"generation {gen_id!r} is not ready; CURRENT left as it was")
+        if not went_live(generation.path):
+            write_atomically(generation.path / "LIVE", datetime.now(UTC).isoformat() + "\n")
         write_atomically(self.current_file, gen_id + "\n")
 
     def rollback(self) -> Generation:
-        """Switch back to the newest ready generation older than the live one."""
+        """Switch back to the newest generation older than the live one that was live once."""
         live = self.current()
-        older = [g for g in self.ready_generations() if g.id < live.id]
+        older = [g for g in self.ready_generations() if g.id < live.id and went_live(g.path)]
         if not older:
             raise GenerationError(f"no generation older than {live.id} to roll back to")
         self.switch(older[-1].id)
         return older[-1]
 
     def remove_partial(self) -> list[str]:
-        """Remove generations left partial by a build that died (call with the lock held)."""
+        """Remove what builds that died left behind (call with the lock held): generations
+        without ``READY``, and ready ones that never went live (killed between the check and
+        the switch) — never served, they must not become rollback targets either."""
         removed = []
         live = self.current_id()
         if self.generations_dir.is_dir():
             for child in sorted(self.generations_dir.iterdir()):
-                if child.name != live and read_meta(child) is None:
+                if child.name != live and (read_meta(child) is None or not went_live(child)):
                     shutil.rmtree(child, ignore_errors=True)
                     removed.append(child.name)
         return removed
@@ -226,6 +233,19 @@ class IndexRoot:
         for generation in doomed:
             shutil.rmtree(generation.path, ignore_errors=True)
         return [g.id for g in doomed]
+
+
+def went_live(path: Path) -> bool:
+    """Whether the generation in ``path`` was ever switched to (its ``LIVE`` marker)."""
+    return (path / "LIVE").is_file()
+
+
+def toc_generation(path: Path) -> int:
+    """The number of the latest Whoosh commit in a generation folder (``_MAIN_<n>.toc``): an
+    incremental update changes it even if the update died before recording its revision."""
+    numbers = [int(m.group(1)) for f in os.listdir(path)
+               if (m := re.fullmatch(r"_MAIN_(\d+)\.toc", f))]
+    return max(numbers, default=-1)
 
 
 def read_meta(path: Path) -> dict[str, Any] | None:

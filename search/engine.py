@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 
 from index.analysis import analyze, fold, surface_analyzer
 from index.config import Settings
-from index.generations import Generation, GenerationError, IndexRoot
+from index.generations import Generation, GenerationError, IndexRoot, toc_generation
 from index.schema import TEXT_FIELDS
 from index.surface import FILENAME as SURFACE_FILE
 from index.surface import SurfaceIndex, SurfaceIndexBuilder
@@ -64,6 +64,7 @@ SIMILAR_MAX_DOC_FREQ_FLOOR = 50
 SIMILAR_MIN_MATCH_SHARE = 0.3
 SIMILAR_TITLE_BOOST = 2.0
 KEY_TERMS_CACHED = 4096  # articles whose key terms a worker keeps
+MAX_PROXIMITY_PAIRS = 8  # word pairs checked for proximity (~5 ms each on a long query)
 SWITCH_WAIT_S = 0.25  # how long a request waits for a new generation being opened
 
 
@@ -82,7 +83,7 @@ class Snapshot:
 
     def __init__(self, generation: Generation, config: RankingConfig) -> None:
         self.generation = generation
-        self.key = (generation.id, generation.meta.get("revision", 0))
+        self.key = snapshot_key(generation)
         self.config = config
         self.ix = whoosh_index.open_dir(str(generation.path))
         self.reader = self.ix.reader()
@@ -298,8 +299,9 @@ class Snapshot:
 class _Opening:
     """A generation being opened in a background thread."""
 
-    def __init__(self, generation: Generation, ranking: RankingConfig) -> None:
-        self.key = (generation.id, generation.meta.get("revision", 0))
+    def __init__(self, generation: Generation, key: tuple[str, int, int],
+                 ranking: RankingConfig) -> None:
+        self.key = key
         self.snapshot: Snapshot | None = None
         self.error: Exception | None = None
         self.done = threading.Event()
@@ -325,7 +327,7 @@ class Engine:
         self.root = IndexRoot(settings.index_dir)
         self._snapshot: Snapshot | None = None
         self._opening: _Opening | None = None
-        self._failed_key: tuple[str, int] | None = None
+        self._failed_key: tuple[str, int, int] | None = None
         self._checked_at = -math.inf
         self._lock = threading.Lock()
 
@@ -380,7 +382,12 @@ class Engine:
             self._drop()
             log.error("cannot read the index root: %s", exc)
             raise IndexUnavailable(f"the index cannot be read ({type(exc).__name__})") from None
-        key = (generation.id, generation.meta.get("revision", 0))
+        try:
+            key = snapshot_key(generation)
+        except OSError as exc:  # the generation's folder went away under us
+            self._drop()
+            raise IndexUnavailable(f"the live generation {generation.id} cannot be read "
+                                   f"({type(exc).__name__})") from None
         if self._snapshot is None:
             # Nothing to answer from meanwhile (start-up, or after the index was unavailable).
             try:
@@ -394,7 +401,7 @@ class Engine:
             return
         wanted = self._snapshot.key != key and key != self._failed_key
         if wanted and (self._opening is None or self._opening.key != key):
-            self._opening = _Opening(generation, self.ranking)
+            self._opening = _Opening(generation, key, self.ranking)
 
     def _take_over(self, opening: _Opening) -> None:
         self._opening = None
@@ -537,7 +544,7 @@ class Engine:
         pairs += [(a, b) for a, b in zip(flat, flat[1:], strict=False)]
         # Each pair once, and no word paired with itself: a repeated word ("économie économie
         # …") must neither multiply the bonus and the position reads nor earn a bonus.
-        pairs = [(a, b) for a, b in dict.fromkeys(pairs) if a != b]
+        pairs = [(a, b) for a, b in dict.fromkeys(pairs) if a != b][:MAX_PROXIMITY_PAIRS]
         weight = self.ranking.proximity_weight
         depth = self.ranking.rerank_depth
         if not pairs or weight <= 0 or not len(order):
@@ -680,6 +687,14 @@ class Engine:
                 found[snapshot.postings(field, stem)[0]] = True
             together &= found
         return together
+
+
+def snapshot_key(generation: Generation) -> tuple[str, int, int]:
+    """What identifies the content of a generation: its id, the revision that incremental
+    updates record, and Whoosh's own commit number (a change even if an update died before
+    recording its revision, so that every worker serves the same state)."""
+    return (generation.id, int(generation.meta.get("revision", 0)),
+            toc_generation(generation.path))
 
 
 def _check(deadline: float) -> None:

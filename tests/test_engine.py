@@ -577,3 +577,21 @@ def test_postings_equal_whooshs_own_on_an_index_with_deletions(tmp_path: Path) -
                     assert len(ids_), (field, term)  # not a vacuous comparison
             assert len(snapshot.postings("body", "maroc")[0]) > 2 * 128
             assert np.array_equal(snapshot.postings("id", "cerises-2019")[0], [])
+
+
+def test_an_update_that_died_before_recording_its_revision_is_still_picked_up(
+    tmp_path: Path,
+) -> None:
+    # Kill point: Whoosh committed the update, READY still has the old revision. Every worker
+    # must serve the same state: the engine keys its snapshot on Whoosh's commit number too.
+    root = IndexRoot(tmp_path / "index")
+    full_build(root, write_jsonl(tmp_path / "v1.jsonl", ARTICLES))
+    with opened(Settings(index_dir=root.path, refresh_interval_s=0)) as engine:
+        assert engine.search(SearchRequest(query="zellige")).total == 0
+        ready_before = (root.current().path / "READY").read_text(encoding="utf-8")
+        article = {"id": "zellige-fes", "title": "Le zellige de Fès s’exporte",
+                   "body": "Les artisans du zellige de Fès exportent vers l’Europe."}
+        update_live(root, write_jsonl(tmp_path / "update.jsonl", [article]))
+        (root.current().path / "READY").write_text(ready_before, encoding="utf-8")
+        assert [h.id for h in engine.search(SearchRequest(query="zellige")).hits] == [
+            "zellige-fes"]

@@ -154,7 +154,8 @@ def test_write_atomically_replaces_the_whole_file(tmp_path: Path) -> None:
 def test_rollback_goes_back_one_generation_at_a_time(tmp_path: Path) -> None:
     root = IndexRoot(tmp_path)
     ids = [ready(root) for _ in range(3)]
-    root.switch(ids[2])
+    for gen_id in ids:  # each went live in turn, as successive reindexes do
+        root.switch(gen_id)
 
     assert root.rollback().id == ids[1]
     assert root.current_id() == ids[1]
@@ -167,10 +168,28 @@ def test_rollback_goes_back_one_generation_at_a_time(tmp_path: Path) -> None:
 def test_rollback_skips_partial_generations(tmp_path: Path) -> None:
     root = IndexRoot(tmp_path)
     old = ready(root)
+    root.switch(old)
     partial(root)
     new = ready(root)
     root.switch(new)
     assert root.rollback().id == old
+
+
+def test_a_generation_that_never_went_live_is_no_rollback_target_and_is_cleaned_up(
+    tmp_path: Path,
+) -> None:
+    # A reindex killed between its check (READY) and its switch leaves a ready generation that
+    # was never served: rollback must not go there, and the next reindex removes it.
+    root = IndexRoot(tmp_path)
+    old = ready(root)
+    root.switch(old)
+    never = ready(root)
+    new = ready(root)
+    root.switch(new)
+    assert root.rollback().id == old
+    root.switch(new)
+    assert never in root.remove_partial()
+    assert [g.id for g in root.ready_generations()] == [old, new]
 
 
 def test_rollback_without_any_index_fails_cleanly(tmp_path: Path) -> None:
@@ -184,6 +203,7 @@ def test_rollback_without_any_index_fails_cleanly(tmp_path: Path) -> None:
 def test_remove_partial_removes_only_unready_folders(tmp_path: Path) -> None:
     root = IndexRoot(tmp_path)
     old = ready(root)
+    root.switch(old)
     dead = partial(root)
     live = ready(root)
     root.switch(live)
