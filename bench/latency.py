@@ -12,8 +12,8 @@ so that no measured call is answered from a cache filled by the warm-up). Then, 
   a quarter of them without accents.
 
 ``--repeat K`` runs K passes; each pass gives its own p50/p95/p99 and the table shows their
-median (min–max). Pass 1 sees every item for the first time; if later passes are much faster the
-engine caches answers, and pass 1 is the honest figure (the report says so).
+median (min–max); pass 1, where every item is seen for the first time, is shown on its own
+too (the engine caches postings: later passes are warm), and the p95 target must hold for both.
 """
 
 from __future__ import annotations
@@ -227,14 +227,27 @@ def run(args: argparse.Namespace) -> Report:
             if s["n"] > 1:
                 cell += f" ({fmt_num(s['min'], 2)}–{fmt_num(s['max'], 2)})"
             cells.append(cell)
+        first = passes[op][0]
+        cells.append(f"{fmt_num(first['p50'], 2)} / {fmt_num(first['p95'], 2)}")
+        # The target must hold cold (pass 1) and warm (the median).
         target = TARGET_P95_MS[op]
-        p95 = summary[op]["p95"]["median"]
-        cells.append(f"< {target:g} ms: {'yes' if p95 is not None and p95 < target else 'NO'}")
+        p95 = max(first["p95"], summary[op]["p95"]["median"])
+        cells.append(f"< {target:g} ms: {'yes' if p95 < target else 'NO'}")
         cells.append(str(len(errors[op])))
         rows.append(cells)
     table = Table(
         f"In-process latency, ms, {args.repeat} pass(es): median (min–max) over passes",
-        ["operation", "calls/pass", "p50", "p95", "p99", "mean", "p95 target", "errors"],
+        [
+            "operation",
+            "calls/pass",
+            "p50",
+            "p95",
+            "p99",
+            "mean",
+            "pass 1: p50 / p95",
+            "p95 target",
+            "errors",
+        ],
         rows,
     )
     notes = [
@@ -250,13 +263,13 @@ def run(args: argparse.Namespace) -> Report:
         )
     for op in OPS:
         if args.repeat > 1:
-            first = passes[op][0]["p50"]
+            cold = passes[op][0]["p50"]
             later = sorted(p["p50"] for p in passes[op][1:])
-            if later and first > 2 * later[len(later) // 2]:
+            if later and cold > 2 * later[len(later) // 2]:
                 notes.append(
-                    f"{op}: pass 1 p50 {first:.2f} ms vs {later[len(later) // 2]:.2f} ms "
-                    "afterwards: the engine seems to cache answers; pass 1 is the "
-                    "honest figure."
+                    f"{op}: pass 1 p50 {cold:.2f} ms vs {later[len(later) // 2]:.2f} ms "
+                    "afterwards: the engine keeps what pass 1 read (postings, or answers); "
+                    "pass 1 is the cold figure, the median over passes the warm one."
                 )
         if errors[op]:
             notes.append(f"{op}: {len(errors[op])} calls failed, e.g. {errors[op][0]}")

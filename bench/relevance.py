@@ -269,7 +269,10 @@ def run(args: argparse.Namespace) -> Report:
     notes = [
         f"Our index: stemmer {systems['ours']['stemmer']}; the engine's default ranking. "
         "Definitions: gain 2^rel-1, log2 discount, AP divided by the number of relevant "
-        "documents; queries without a relevant document are skipped."
+        "documents; queries without a relevant document are skipped.",
+        "Query times are not like for like: ours is the whole API answer (100 hits with "
+        "stored fields, snippets and highlighting, facets, exact total), the baseline "
+        "returns ids only. `bench query` times the site's real request (10 hits).",
     ]
     for name in names:
         if systems[name]["errors"]:

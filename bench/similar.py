@@ -29,12 +29,26 @@ from bench.common import Report, Table, fmt_num, percentile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-dir", type=Path, required=True,
-                        help="index root to measure (CURRENT + generations/)")
-    parser.add_argument("--sample", type=int, default=500, metavar="N",
-                        help="source articles to sample (default 500)")
-    parser.add_argument("--limit", type=int, default=5, metavar="K",
-                        help="similar articles per source (default 5, as the site shows)")
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        required=True,
+        help="index root to measure (CURRENT + generations/)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=500,
+        metavar="N",
+        help="source articles to sample (default 500)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=5,
+        metavar="K",
+        help="similar articles per source (default 5, as the site shows)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the sample")
 
 
@@ -48,8 +62,11 @@ def _split(value: str | None) -> set[str]:
     return {v.strip().lower() for v in (value or "").split(",") if v.strip()}
 
 
-def score_lists(sources: Sequence[dict[str, Any]], found: Sequence[Sequence[dict[str, Any]]],
-                latencies_ms: Sequence[float]) -> dict[str, float]:
+def score_lists(
+    sources: Sequence[dict[str, Any]],
+    found: Sequence[Sequence[dict[str, Any]]],
+    latencies_ms: Sequence[float],
+) -> dict[str, float]:
     """The measures of the module docstring, from each source's stored fields and the stored
     fields of the similar articles found for it."""
     section_hits = section_total = tag_hits = tag_total = story_hits = covered = 0
@@ -146,10 +163,16 @@ def run(args: argparse.Namespace) -> Report:
         kind="similar",
         title="Similar articles",
         description=__doc__.split("\n\n")[0],
-        params={"index_dir": str(args.index_dir), "sample": args.sample, "limit": args.limit,
-                "seed": args.seed},
+        params={
+            "index_dir": str(args.index_dir),
+            "sample": args.sample,
+            "limit": args.limit,
+            "seed": args.seed,
+        },
         results=results,
         tables=[table],
-        notes=["Baseline: whoosh Searcher.more_like(docnum, 'body', text=<stored body>, "
-               "top=K), its defaults otherwise (5 key terms, Bo1 model)."],
+        notes=[
+            "Baseline: whoosh Searcher.more_like(docnum, 'body', text=<stored body>, "
+            "top=K), its defaults otherwise (5 key terms, Bo1 model)."
+        ],
     )

@@ -20,6 +20,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -66,6 +68,7 @@ SIMILAR_TITLE_BOOST = 2.0
 KEY_TERMS_CACHED = 4096  # articles whose key terms a worker keeps
 MAX_PROXIMITY_PAIRS = 8  # word pairs checked for proximity (~5 ms each on a long query)
 SWITCH_WAIT_S = 0.25  # how long a request waits for a new generation being opened
+RESULTS_CACHED = 2048  # answers (search pages, similar lists) a worker keeps per generation
 
 
 def _days(moment: datetime | None) -> float:
@@ -76,6 +79,25 @@ def _days(moment: datetime | None) -> float:
 
 def _same_story_key(title: str) -> str:
     return re.sub(r"\W+", " ", fold(title)).strip()
+
+
+class ResultCache:
+    """The most recently asked answers of one snapshot (least recently used ones go first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._answers: OrderedDict[Hashable, object] = OrderedDict()
+
+    def get(self, key: Hashable) -> object | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
+
+    def put(self, key: Hashable, answer: object) -> None:
+        self._answers[key] = answer
+        if len(self._answers) > self.size:
+            self._answers.popitem(last=False)
 
 
 class Snapshot:
@@ -92,6 +114,8 @@ class Snapshot:
         self.word_analysis = WordAnalysis(self.analyzers[0])
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
+        # Answers do not change while this snapshot is served: popular queries repeat (news).
+        self.results = ResultCache(RESULTS_CACHED)
         try:
             self.leaves = list(self.reader.leaf_readers())
             self.n_docs = self.reader.doc_count_all()
@@ -430,8 +454,17 @@ class Engine:
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.monotonic()
-        deadline = started + self.settings.search_budget_ms / 1000.0
         snapshot = self._current()
+        cached = snapshot.results.get(request)
+        if isinstance(cached, SearchResult):
+            return replace(cached, took_ms=_ms(started))
+        result = self._search(snapshot, request, started)
+        snapshot.results.put(request, result)
+        return result
+
+    def _search(self, snapshot: Snapshot, request: SearchRequest,
+                started: float) -> SearchResult:
+        deadline = started + self.settings.search_budget_ms / 1000.0
         parsed = parse_query(request.query, snapshot.analyzers)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
@@ -613,6 +646,16 @@ class Engine:
     def similar(self, article_id: str, *, limit: int = 5,
                 same_section: bool = False) -> SimilarResult:
         snapshot = self._current()
+        key = ("similar", article_id, limit, same_section)
+        cached = snapshot.results.get(key)
+        if isinstance(cached, SimilarResult):
+            return cached
+        result = self._similar(snapshot, article_id, limit, same_section)
+        snapshot.results.put(key, result)
+        return result
+
+    def _similar(self, snapshot: Snapshot, article_id: str, limit: int,
+                 same_section: bool) -> SimilarResult:
         source = snapshot.docnum(article_id)
         if source is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
