@@ -62,6 +62,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit-queries", type=int, metavar="N", help="evaluate only the first N queries"
     )
+    parser.add_argument(
+        "--ranking",
+        type=ranking_overrides,
+        default={},
+        metavar="K=V,...",
+        help="ranking levers to change for this run, e.g. exact_weight=0,proximity_weight=0 "
+        "(names and defaults: search.ranking.RankingConfig)",
+    )
+
+
+def ranking_overrides(text: str) -> dict[str, float | int]:
+    """Parse ``k1=0.9,b=0.4`` into RankingConfig keywords, checking every name and value."""
+    from dataclasses import fields
+
+    from search.ranking import RankingConfig
+
+    known = {f.name: f for f in fields(RankingConfig)}
+    overrides: dict[str, float | int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in known:
+            raise argparse.ArgumentTypeError(f"unknown ranking lever {name!r}; "
+                                             f"known: {', '.join(known)}")
+        kind = int if known[name].type in (int, "int") else float
+        try:
+            overrides[name] = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}={value!r} is not a number") from None
+    return overrides
 
 
 def _group(text: str) -> str:
@@ -120,7 +149,9 @@ def _ours(
         memory_mb=settings.build_memory_mb,
     )
     build_s = time.perf_counter() - started
-    engine = Engine(settings)
+    from search.ranking import RankingConfig
+
+    engine = Engine(settings, ranking=RankingConfig(**args.ranking))
     try:
         engine.warm_up()
 
@@ -267,7 +298,8 @@ def run(args: argparse.Namespace) -> Report:
     )
 
     notes = [
-        f"Our index: stemmer {systems['ours']['stemmer']}; the engine's default ranking. "
+        f"Our index: stemmer {systems['ours']['stemmer']}; ranking: "
+        f"{', '.join(f'{k}={v}' for k, v in args.ranking.items()) or 'the engine defaults'}. "
         "Definitions: gain 2^rel-1, log2 discount, AP divided by the number of relevant "
         "documents; queries without a relevant document are skipped.",
         "Query times are not like for like: ours is the whole API answer (100 hits with "
@@ -292,6 +324,7 @@ def run(args: argparse.Namespace) -> Report:
             "baseline": args.baseline,
             "stemmer": systems["ours"]["stemmer"],
             "limit_queries": args.limit_queries,
+            "ranking": args.ranking,
             "repeat": args.repeat,
             "run_out": str(args.run_out) if args.run_out else None,
         },
