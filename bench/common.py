@@ -46,7 +46,17 @@ class Table:
         def line(row: list[str]) -> str:
             return "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
 
-        align = "|" + "|".join([":--", *["--:"] * (len(self.headers) - 1)]) + "|"
+        # Numbers are right-aligned; a column without a single digit (names, examples) is text.
+        def numeric(i: int) -> bool:
+            return any(any(c.isdigit() for c in row[i]) for row in self.rows)
+
+        align = (
+            "|"
+            + "|".join(
+                [":--", *("--:" if numeric(i) else ":--" for i in range(1, len(self.headers)))]
+            )
+            + "|"
+        )
         return "\n".join([line(self.headers), align, *(line(r) for r in self.rows)])
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 -- wrk script for `bench http`: cycles over a file of request paths (one per line, given after
--- `--`), counts non-2xx answers per thread, and prints one JSON line (prefixed BENCH_JSON) with
--- the totals and latency percentiles (microseconds) when the run is done.
+-- `--`, followed by the line to start from), counts non-2xx answers per thread, and prints one
+-- JSON line (prefixed BENCH_JSON) with the totals and latency percentiles (microseconds).
 local threads = {}
 local next_id = 0
 
@@ -16,7 +16,7 @@ function init(args)
     if #line > 0 then table.insert(paths, line) end
   end
   -- each thread starts elsewhere in the list, so threads do not ask the same thing in step
-  counter = (id * 7919) % #paths
+  counter = ((tonumber(args[2]) or 0) + id * 7919) % #paths
   non2xx = 0
 end
 

@@ -7,10 +7,18 @@ The load comes from another process: Debian's ``wrk`` with ``bench/http.lua`` (w
 the workload's ``/search?q=…`` paths and counts non-2xx answers), or, when wrk is missing, the
 Python client of ``bench.loadgen`` (weaker; the report says which one ran).
 
-For each concurrency: ``/health`` (the framework's floor: no index access) and ``/search``,
-measured the same way, alternating which goes first from one repeat to the next, after a warm-up
-that is not measured. The ratio search/health of requests/s is the figure issue 3 targets
-(>= 30 %). Note that client and server share this machine's cores.
+For each concurrency, measured the same way, in an order that alternates from one repeat to the
+next, after a warm-up that is not measured:
+
+- ``/health``: the framework's floor (no index access);
+- ``/search`` cycling over the workload: after a few seconds every answer is in the workers'
+  result caches (the cost of a site's popular queries);
+- ``/search`` never repeated: the same queries, each request with a different ``from`` date
+  before any article (so the same answer), hence never an answer from a cache (the cost of a
+  query the worker has not seen; posting lists stay cached, as in production).
+
+The ratio of requests/s to ``/health``'s, within a repeat, is the figure issue 3 targets
+(>= 30 %). Client and server share this machine's cores.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,6 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -76,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="load generator (default: wrk if installed)",
     )
+    parser.add_argument("--seed", type=int, default=11, help="seed for the never-repeated requests")
     parser.add_argument(
         "--wrk-threads",
         type=int,
@@ -179,9 +190,19 @@ class Server:
 
 
 def load(
-    client: str, url: str, paths_file: Path, concurrency: int, seconds: float, wrk_threads: int
+    client: str,
+    url: str,
+    paths_file: Path,
+    concurrency: int,
+    seconds: float,
+    wrk_threads: int,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """One measured run; the JSON line of the wrk script or of bench.loadgen."""
+    """One measured run; the JSON line of the wrk script or of bench.loadgen.
+
+    ``offset`` is where in the paths file the run starts, so that successive runs over a file
+    of never-repeated requests do not replay each other.
+    """
     if client == "wrk":
         threads = max(1, min(wrk_threads, concurrency))
         command = [
@@ -199,6 +220,7 @@ def load(
             url,
             "--",
             str(paths_file),
+            str(offset),
         ]
     else:
         command = [
@@ -209,6 +231,7 @@ def load(
             str(paths_file),
             str(concurrency),
             str(seconds),
+            str(offset),
         ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 120)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
@@ -225,6 +248,31 @@ def load(
     return result
 
 
+def uncached_paths(queries: list[str], count: int, rng: random.Random) -> list[str]:
+    """``count`` search requests that are all different cache keys but the same work.
+
+    Each is a workload query with a ``from`` date between 1000 and 1999: every article is
+    newer, so the answer is the unfiltered one, but no two requests share an answer in the
+    engine's result cache (which a cycling workload of a few hundred queries would otherwise
+    fill in seconds). The date filter itself is one comparison over an array of dates.
+    """
+    days = list(range(count))
+    rng.shuffle(days)
+    start = date(1000, 1, 1)
+    return [
+        f"/search?q={quote(queries[i % len(queries)])}&from={start + timedelta(days=day)}"
+        for i, day in enumerate(days)
+    ]
+
+
+ENDPOINTS = {
+    "health": "/health",
+    "search": "/search (workload, repeats)",
+    "search-uncached": "/search (never repeated)",
+}
+MAX_UNCACHED_PATHS = 300_000  # 1000-01-01 plus this many days is still before any article
+
+
 def run(args: argparse.Namespace) -> Report:
     if not (REPO / "gunicorn.conf.py").exists():
         raise SystemExit("bench http: gunicorn.conf.py is not in the repository yet")
@@ -233,6 +281,7 @@ def run(args: argparse.Namespace) -> Report:
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
     queries = read_queries(args.queries)
+    rng = random.Random(args.seed)
     notes: list[str] = []
     if client == "python":
         notes.append(
@@ -241,15 +290,21 @@ def run(args: argparse.Namespace) -> Report:
             "CPU with the server; treat absolute figures as a lower bound."
         )
 
+    # Enough never-repeated requests that runs starting at random lines rarely overlap.
+    n_uncached = min(
+        MAX_UNCACHED_PATHS, max(10_000, int(args.seconds * 2_000 * len(levels) * args.repeat))
+    )
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
-        search_paths = Path(tmp) / "search.paths"
-        search_paths.write_text(
+        paths = {name: Path(tmp) / f"{name}.paths" for name in ENDPOINTS}
+        paths["health"].write_text("/health\n", encoding="utf-8")
+        paths["search"].write_text(
             "".join(f"/search?q={quote(q)}\n" for q in queries), encoding="utf-8"
         )
-        health_paths = Path(tmp) / "health.paths"
-        health_paths.write_text("/health\n", encoding="utf-8")
-        paths = {"health": health_paths, "search": search_paths}
+        paths["search-uncached"].write_text(
+            "".join(p + "\n" for p in uncached_paths(queries, n_uncached, rng)),
+            encoding="utf-8",
+        )
         server = Server(args.index_dir, args.workers, Path(tmp) / "gunicorn.log")
         try:
             ready_s = server.wait_ready()
@@ -263,15 +318,17 @@ def run(args: argparse.Namespace) -> Report:
                 load(
                     client,
                     server.base,
-                    search_paths,
+                    paths["search"],
                     max(levels),
                     args.warmup_seconds,
                     args.wrk_threads,
                 )
             for concurrency in levels:
-                results[str(concurrency)] = {"health": [], "search": []}
+                results[str(concurrency)] = {name: [] for name in ENDPOINTS}
                 for repeat in range(args.repeat):
-                    order = ("health", "search") if repeat % 2 == 0 else ("search", "health")
+                    order = list(ENDPOINTS)
+                    if repeat % 2:
+                        order.reverse()
                     for endpoint in order:
                         print(
                             f"[http] c={concurrency} repeat {repeat + 1}/{args.repeat}: "
@@ -287,6 +344,7 @@ def run(args: argparse.Namespace) -> Report:
                                 concurrency,
                                 args.seconds,
                                 args.wrk_threads,
+                                offset=rng.randrange(n_uncached),
                             )
                         )
             rss, pss, procs = tree_memory(server.process.pid)
@@ -295,6 +353,13 @@ def run(args: argparse.Namespace) -> Report:
             server.stop()
     workers_seen = procs - 1
     tracebacks = log_text.count("Traceback")
+    notes.append(
+        "/search (workload, repeats) cycles over the workload's queries: after a few seconds "
+        "every answer is in the workers' result caches, as for a site's popular queries. "
+        "/search (never repeated) sends the same queries with a different, harmless `from` "
+        "date each time, so no answer comes from a cache: the cost of a query not seen "
+        "before (posting lists stay cached, as they would in production)."
+    )
     notes.append(
         f"gunicorn: {workers_seen} workers (PRESSE_WORKERS="
         f"{args.workers or 'default'}), ready after {ready_s:.1f} s; memory of the "
@@ -305,47 +370,46 @@ def run(args: argparse.Namespace) -> Report:
     notes.append(
         "Latency is measured by the client from sending a request to reading its "
         "answer, per connection, with no correction for coordinated omission; gunicorn's "
-        "sync workers close the connection after each answer, so it includes connecting."
+        "sync workers close the connection after each answer, so it includes connecting. "
+        "Client and server share the machine's cores."
     )
+
+    def cell(stat: dict[str, Any], digits: int, scale: float = 1.0) -> str:
+        text = fmt_num(stat["median"] * scale, digits)
+        if stat["n"] > 1:
+            text += (
+                f" ({fmt_num(stat['min'] * scale, digits)}–{fmt_num(stat['max'] * scale, digits)})"
+            )
+        return text
 
     summary: dict[str, dict[str, dict[str, Any]]] = {}
     rows = []
     for level, by_endpoint in results.items():
         summary[level] = {}
-        for endpoint in ("search", "health"):
+        for endpoint in ENDPOINTS:
             runs = by_endpoint[endpoint]
             summary[level][endpoint] = {
                 key: summarize([r[key] for r in runs])
                 for key in ("rps", "p50_us", "p99_us", "non2xx", "socket_errors", "requests")
             }
-        shares = [
-            s["rps"] / h["rps"]
-            for s, h in zip(by_endpoint["search"], by_endpoint["health"], strict=True)
-            if h["rps"]
-        ]
-        summary[level]["search_over_health"] = summarize(shares)
-        for endpoint in ("search", "health"):
+            if endpoint != "health":
+                # Ratios within a repeat: the two runs were back to back, under the same load.
+                shares = [
+                    s["rps"] / h["rps"]
+                    for s, h in zip(runs, by_endpoint["health"], strict=True)
+                    if h["rps"]
+                ]
+                summary[level][endpoint]["over_health"] = summarize(shares)
+        for endpoint in ENDPOINTS:
             s = summary[level][endpoint]
-
-            def cell(stat: dict[str, Any], digits: int, scale: float = 1.0) -> str:
-                text = fmt_num(stat["median"] * scale, digits)
-                if stat["n"] > 1:
-                    text += (
-                        f" ({fmt_num(stat['min'] * scale, digits)}–"
-                        f"{fmt_num(stat['max'] * scale, digits)})"
-                    )
-                return text
-
-            share = summary[level]["search_over_health"]["median"]
             verdict = ""
-            if endpoint == "search" and share is not None:
-                verdict = (
-                    f"{share:.0%} of /health ({'>=' if share >= TARGET_SHARE else 'BELOW'} 30 %)"
-                )
+            if "over_health" in s and s["over_health"]["median"] is not None:
+                share = s["over_health"]["median"]
+                verdict = f"{share:.1%} ({'>=' if share >= TARGET_SHARE else 'BELOW'} 30 %)"
             rows.append(
                 [
                     level,
-                    f"/{endpoint}",
+                    ENDPOINTS[endpoint],
                     cell(s["rps"], 0),
                     cell(s["p50_us"], 1, 1e-3),
                     cell(s["p99_us"], 1, 1e-3),
@@ -365,7 +429,7 @@ def run(args: argparse.Namespace) -> Report:
             "p99, ms",
             "non-2xx",
             "socket errors",
-            "search / health",
+            "requests/s vs /health",
         ],
         rows,
     )
@@ -375,8 +439,9 @@ def run(args: argparse.Namespace) -> Report:
     return Report(
         kind="http",
         title="HTTP: gunicorn under load",
-        description="The real service (gunicorn.conf.py) on a loopback port, /search with the "
-        "query workload beside /health, load generated by a separate process.",
+        description="The real service (gunicorn.conf.py) on a loopback port: /search with the "
+        "query workload, repeated and never repeated, beside /health; the load comes from a "
+        "separate process.",
         params={
             "index_dir": str(args.index_dir),
             "queries": str(args.queries),
@@ -388,11 +453,14 @@ def run(args: argparse.Namespace) -> Report:
             "client": client,
             "wrk_threads": args.wrk_threads,
             "repeat": args.repeat,
+            "seed": args.seed,
         },
         results={
             "runs": results,
             "summary": summary,
             "ready_s": ready_s,
+            "port": server.port,
+            "server_exit_status": server.process.returncode,
             "server_rss_bytes": rss,
             "server_pss_bytes": pss,
             "tracebacks_in_log": tracebacks,
@@ -411,12 +479,12 @@ def _plot_throughput(path: Path, summary: dict[str, dict[str, dict[str, Any]]]) 
 
     levels = sorted(summary, key=int)
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for endpoint in ("health", "search"):
+    for endpoint, label in ENDPOINTS.items():
         ax.plot(
             [int(c) for c in levels],
             [summary[c][endpoint]["rps"]["median"] for c in levels],
             marker="o",
-            label=f"/{endpoint}",
+            label=label,
         )
     ax.set_xlabel("concurrent connections")
     ax.set_yscale("log")

@@ -1,9 +1,10 @@
 """A small HTTP load generator, the fallback of ``bench http`` when ``wrk`` is not installed.
 
-Run as its own process (``python -m bench.loadgen URL PATHS_FILE CONCURRENCY SECONDS``), never
-inside the server: it forks one process per core, each driving its share of the ``CONCURRENCY``
-clients as threads with keep-alive connections (``http.client``), cycling over the request paths
-of ``PATHS_FILE``. It prints one line ``BENCH_JSON {...}`` with the same keys as the wrk script.
+Run as its own process, never inside the server
+(``python -m bench.loadgen URL PATHS_FILE CONCURRENCY SECONDS [OFFSET]``): it forks one process
+per core, each driving its share of the ``CONCURRENCY`` clients as threads with keep-alive
+connections (``http.client``), cycling over the request paths of ``PATHS_FILE`` from line
+``OFFSET``. It prints one line ``BENCH_JSON {...}`` with the same keys as the wrk script.
 Being Python, it needs CPU of its own: on a small machine it is a weaker load than wrk, and it
 measures a little of itself in the latency; ``bench http`` says so when it uses it.
 """
@@ -50,14 +51,15 @@ def _client(
 
 
 def _process(
-    args: tuple[str, int, list[str], int, int, float],
+    args: tuple[str, int, list[str], int, int, int, float],
 ) -> tuple[list[tuple[float, int]], list[str]]:
-    host, port, paths, clients, offset, deadline = args
+    host, port, paths, clients, first_client, offset, deadline = args
     out: list[tuple[float, int]] = []
     errors: list[str] = []
     threads = [
         threading.Thread(
-            target=_client, args=(host, port, paths, (offset + k) * 7919, deadline, out, errors)
+            target=_client,
+            args=(host, port, paths, offset + (first_client + k) * 7919, deadline, out, errors),
         )
         for k in range(clients)
     ]
@@ -68,14 +70,19 @@ def _process(
     return out, errors
 
 
-def run(url: str, paths: list[str], concurrency: int, seconds: float) -> dict[str, float]:
+def run(
+    url: str, paths: list[str], concurrency: int, seconds: float, offset: int = 0
+) -> dict[str, float]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     procs = max(1, min(concurrency, os.cpu_count() or 1))
     shares = [concurrency // procs + (1 if k < concurrency % procs else 0) for k in range(procs)]
     started = time.monotonic()
     deadline = started + seconds
-    jobs = [(host, port, paths, share, sum(shares[:k]), deadline) for k, share in enumerate(shares)]
+    jobs = [
+        (host, port, paths, share, sum(shares[:k]), offset, deadline)
+        for k, share in enumerate(shares)
+    ]
     with multiprocessing.get_context("fork").Pool(procs) as pool:
         results = pool.map(_process, jobs)
     duration = time.monotonic() - started
@@ -106,8 +113,12 @@ def run(url: str, paths: list[str], concurrency: int, seconds: float) -> dict[st
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
-        sys.exit("usage: python -m bench.loadgen URL PATHS_FILE CONCURRENCY SECONDS")
+    if len(sys.argv) not in (5, 6):
+        sys.exit("usage: python -m bench.loadgen URL PATHS_FILE CONCURRENCY SECONDS [OFFSET]")
     with open(sys.argv[2], encoding="utf-8") as handle:
         lines = [line.strip() for line in handle if line.strip()]
-    print("BENCH_JSON " + json.dumps(run(sys.argv[1], lines, int(sys.argv[3]), float(sys.argv[4]))))
+    start = int(sys.argv[5]) if len(sys.argv) == 6 else 0
+    print(
+        "BENCH_JSON "
+        + json.dumps(run(sys.argv[1], lines, int(sys.argv[3]), float(sys.argv[4]), start))
+    )

@@ -83,8 +83,9 @@ def ranking_overrides(text: str) -> dict[str, float | int]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, value = item.partition("=")
         if name not in known:
-            raise argparse.ArgumentTypeError(f"unknown ranking lever {name!r}; "
-                                             f"known: {', '.join(known)}")
+            raise argparse.ArgumentTypeError(
+                f"unknown ranking lever {name!r}; known: {', '.join(known)}"
+            )
         kind = int if known[name].type in (int, "int") else float
         try:
             overrides[name] = kind(value)
@@ -288,7 +289,7 @@ def run(args: argparse.Namespace) -> Report:
         means = {n: sum(v) / len(v) for n, v in by_length[group].items()}
         length_means[group] = means
         length_rows.append(
-            [group, str(len(by_length[group][names[0]])), *(f"{means[n]:.4f}" for n in names)]
+            [group, f"{len(by_length[group][names[0]]):,}", *(f"{means[n]:.4f}" for n in names)]
             + ([ratio(means["ours"], means["baseline"], 3)] if two else [])
         )
     lengths = Table(

@@ -115,12 +115,12 @@ def run(args: argparse.Namespace) -> Report:
         live = list(searcher.reader().all_doc_ids())
         picked = random.Random(args.seed).sample(live, min(args.sample, len(live)))
         sources = [searcher.stored_fields(d) for d in picked]
-        by_id = {}
+        by_id: dict[str, dict[str, Any]] = {}
 
         def stored(article_id: str) -> dict[str, Any]:
             if article_id not in by_id:
                 docnum = searcher.document_number(id=article_id)
-                by_id[article_id] = searcher.stored_fields(docnum)
+                by_id[article_id] = dict(searcher.stored_fields(docnum))
             return by_id[article_id]
 
         def ours(source: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> Report:
         def plain(docnum: int) -> list[dict[str, Any]]:
             text = searcher.stored_fields(docnum).get("body") or ""
             hits = searcher.more_like(docnum, "body", text=text, top=args.limit)
-            return [hit.fields() for hit in hits]
+            return [dict(hit.fields()) for hit in hits]
 
         for name, calls in (
             ("ours", [lambda s=s: ours(s) for s in sources]),

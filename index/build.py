@@ -117,7 +117,9 @@ def estimate_total(source: Path, fmt: str | None = None) -> int | None:
         opener: Any = gzip.open if source.suffix == ".gz" else open
         with opener(source, "rb") as handle:
             needle = b"\n" if fmt == "jsonl" else b"<item>"
-            return sum(chunk.count(needle) for chunk in iter(lambda: handle.read(1 << 20), b""))
+            total: int = sum(chunk.count(needle)
+                             for chunk in iter(lambda: handle.read(1 << 20), b""))
+            return total
     except OSError:
         return None
 

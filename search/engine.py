@@ -417,9 +417,12 @@ class Engine:
             try:
                 self._snapshot = Snapshot(generation, self.ranking)
             except Exception as exc:
-                log.error("cannot open generation %s: %s", generation.id, exc)
-                raise IndexUnavailable(f"cannot open index generation {generation.id}: "
-                                       f"{type(exc).__name__}") from None
+                # Most likely built by an older version whose pickled analyzer no longer loads.
+                log.exception("cannot open generation %s (if an older version built it, "
+                              "reindex)", generation.id)
+                raise IndexUnavailable(f"cannot open index generation {generation.id} "
+                                       f"({type(exc).__name__}); if it was built by an older "
+                                       "version, run a full reindex") from None
             log.info("serving generation %s (%d documents)", generation.id,
                      self._snapshot.documents)
             return
@@ -431,7 +434,8 @@ class Engine:
         self._opening = None
         if opening.snapshot is None:
             self._failed_key = opening.key
-            log.error("cannot open generation %s, still serving %s: %s", opening.key[0],
+            log.error("cannot open generation %s, still serving %s (if an older version built "
+                      "it, reindex): %r", opening.key[0],
                       self._snapshot.key[0] if self._snapshot else "nothing", opening.error)
             return
         # The old snapshot is not closed here: a request in another thread may still hold it;

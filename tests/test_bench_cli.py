@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,45 @@ def test_queries_then_query_latency(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index"]) == 2
     assert main(["--repeat", "0", "report"]) == 2
+
+
+def test_http_drives_a_real_gunicorn_and_stops_it(tmp_path: Path) -> None:
+    from index.build import full_build
+    from index.generations import IndexRoot
+
+    full_build(IndexRoot(tmp_path / "index"), CORPUS, processes=1)
+    workload = tmp_path / "queries.txt"
+    workload.write_text("barrages\nderby casablanca\nfestival gnaoua\n", encoding="utf-8")
+    out = tmp_path / "http.json"
+    assert (
+        main(
+            [
+                "http",
+                "--index-dir",
+                str(tmp_path / "index"),
+                "--queries",
+                str(workload),
+                "--workers",
+                "1",
+                "--concurrency",
+                "2",
+                "--seconds",
+                "1",
+                "--warmup-seconds",
+                "0",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    level = report["results"]["summary"]["2"]
+    for endpoint in ("health", "search", "search-uncached"):
+        assert level[endpoint]["requests"]["median"] > 0
+        assert level[endpoint]["non2xx"]["median"] == 0
+    assert level["search"]["over_health"]["median"] > 0
+    assert report["params"]["workers_seen"] == 1
+    # The server is gone: nothing listens on its port any more.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", report["results"]["port"]), timeout=1).close()
