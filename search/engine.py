@@ -1,15 +1,17 @@
 """The search engine of one worker: the only module of ``search/`` that touches Whoosh.
 
-Whoosh is used as storage — posting lists, positions, term vectors, stored fields, field lengths —
-and the scoring is done by ``search.ranking`` in numpy over posting arrays that are cached per
-generation. That is what keeps BM25F, exact forms, coordination, exact totals and facets under a
-few milliseconds on 34k articles, where Whoosh's own matchers take tens to hundreds.
+Whoosh is used as storage — posting lists, positions, stored fields, field lengths, the id
+column — and the scoring is done by ``search.ranking`` in numpy over posting arrays cached per
+generation. That is what keeps BM25F, exact forms, coordination, exact totals and facets within
+milliseconds on 34k articles, where Whoosh's own matchers take tens to hundreds.
 
 ``Snapshot`` is one opened generation with everything derived from it (length norms, dates,
-section postings, the vocabulary, a posting cache). ``Engine`` holds the current snapshot,
-checks ``CURRENT`` (and the generation's revision, bumped by incremental updates) at most every
-``refresh_interval_s``, and swaps in a new snapshot without failing the request that notices it.
-Nothing is opened before the first use (or ``warm_up()``, which gunicorn calls after the fork).
+section postings, the surface table and vocabulary, caches of postings, key terms and answers).
+``Engine`` holds the current snapshot and checks ``CURRENT`` (with the generation's revision and
+Whoosh's commit number, which incremental updates change) at most every ``refresh_interval_s``;
+a new generation is opened in a background thread and takes over once open, so no request fails
+or waits for it. Nothing is opened before the first use (or ``warm_up()``, which gunicorn calls
+in each worker after the fork).
 """
 
 from __future__ import annotations
