@@ -3,7 +3,7 @@
 ``gunicorn -c gunicorn.conf.py --pythonpath tests 'broken_app:get_app()'`` serves the real app,
 configured from the environment like ``search.app:get_app()``, except that finding similar
 articles raises an exception whose text names internal paths: the 500 it causes must tell the
-reader none of it (``tests/test_security_headers.py``).
+reader none of it (``tests/test_security_headers.py``). ``EveryMethodBroken`` fails everywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import falcon
 from index.config import Settings
 from search.app import create_app
 from search.engine import Engine
-from search.results import SimilarResult
+from search.results import IndexStatus, SearchRequest, SearchResult, SimilarResult
 
 SECRET = "secret: /srv/presse/var/index/CURRENT is broken (search/engine.py, line 42)"
 
@@ -23,6 +23,25 @@ class BrokenEngine(Engine):
         self, article_id: str, *, limit: int = 5, same_section: bool = False
     ) -> SimilarResult:
         raise RuntimeError(SECRET)
+
+
+class EveryMethodBroken(Engine):
+    """An engine whose every answer fails with an exception that names internal paths, for
+    the in-process tests of the 500 answer (``test_api.py``, ``test_security_headers.py``)."""
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        raise RuntimeError(SECRET)
+
+    def similar(
+        self, article_id: str, *, limit: int = 5, same_section: bool = False
+    ) -> SimilarResult:
+        raise RuntimeError(SECRET)
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
+        raise OSError(2, "No such file or directory", "/srv/presse/var/index/generations/x")
+
+    def status(self) -> IndexStatus:
+        raise KeyError(SECRET)
 
 
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:

@@ -22,14 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from broken_app import SECRET
+from broken_app import SECRET, EveryMethodBroken
 from conftest import REPO, MakeClient
 from falcon.testing import Result
 from test_serving import free_port, running, server_env
 
 from index.config import Settings
-from search.engine import Engine
-from search.results import IndexStatus, SearchRequest, SearchResult, SimilarResult
 
 LEAKS = (
     "Traceback",
@@ -43,24 +41,6 @@ LEAKS = (
     str(REPO),
     "/tmp",
 )
-
-
-class EveryMethodBroken(Engine):
-    """An engine whose every answer fails with an exception that names internal paths."""
-
-    def search(self, request: SearchRequest) -> SearchResult:
-        raise RuntimeError(SECRET)
-
-    def similar(
-        self, article_id: str, *, limit: int = 5, same_section: bool = False
-    ) -> SimilarResult:
-        raise RuntimeError(SECRET)
-
-    def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
-        raise OSError(2, "No such file or directory", "/srv/presse/var/index/generations/x")
-
-    def status(self) -> IndexStatus:
-        raise KeyError(SECRET)
 
 
 def assert_safe(status: int, headers: dict[str, str], body: bytes, method: str = "GET") -> None:
