@@ -37,6 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,8 @@ def _get(url: str, timeout: float = 2.0) -> tuple[int, str]:
 class Server:
     """gunicorn in its own process group; ``stop()`` always ends the whole group."""
 
-    def __init__(self, index_dir: Path, workers: int | None, log: Path) -> None:
+    def __init__(self, index_dir: Path, workers: int | None, log: Path,
+                 extra_args: Sequence[str] = ()) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
@@ -135,7 +137,7 @@ class Server:
             env["PRESSE_WORKERS"] = str(workers)
         self._log = log.open("wb")
         self.process = subprocess.Popen(
-            [_gunicorn(), "-c", "gunicorn.conf.py"],
+            [_gunicorn(), "-c", "gunicorn.conf.py", *extra_args],
             cwd=REPO,
             env=env,
             stdout=self._log,

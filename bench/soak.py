@@ -23,8 +23,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from bench.http import Server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -130,12 +130,6 @@ class Stats:
         with self.lock:
             taken, self.latencies = self.latencies, []
         return taken
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def worker_pids(master: int) -> list[int]:
@@ -287,40 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSE_")}
-    env.update(
-        PRESSE_INDEX_DIR=str(args.index_dir),
-        PRESSE_BIND=f"127.0.0.1:{port}",
-        PRESSE_WORKERS=str(args.workers),
-    )
-    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"soak-gunicorn-{port}.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "--access-logfile",
-                "/dev/null",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            return soak(args, port, server, log_path)
-        finally:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"soak-gunicorn-{os.getpid()}.log"
+    server = Server(args.index_dir, args.workers, log_path,
+                    extra_args=("--access-logfile", "/dev/null"))
+    try:
+        return soak(args, server.port, server.process, log_path)
+    finally:
+        server.stop()
 
 
 def soak(

@@ -62,21 +62,16 @@ class Matcher:
         self.stems = frozenset(stems)
         self.surfaces = frozenset(surfaces)
         self._analysis = analysis if analysis is not None else WordAnalysis()
-        self._seen: dict[str, str | None] = {}
         # token -> (characters of its elided article, the query term it matches): a text is
         # mostly words already met in this query's other texts.
         self._tokens: dict[str, tuple[int, str | None]] = {}
 
     def key(self, word: str) -> str | None:
         """The query term that ``word`` matches, or None."""
-        if word in self._seen:
-            return self._seen[word]
         folded, stems = self._analysis(word)
-        key = folded if folded in self.surfaces else None
-        if key is None:
-            key = next((t for t in stems if t in self.stems), None)
-        self._seen[word] = key
-        return key
+        if folded in self.surfaces:
+            return folded
+        return next((t for t in stems if t in self.stems), None)
 
     def words(self, text: str) -> list[_Word]:
         found = []
