@@ -279,6 +279,8 @@ def test_kill_9_during_a_full_rebuild(
         took_over(run)
     after = IndexRoot(root).current().id
     assert after not in (before, never_live)
+    # Never served, so no rollback target: the next reindex removed it (its LIVE marker missing).
+    assert never_live not in generations(root)
     service.assert_serves(after, 500)
     assert all(IndexRoot(root).get(g) is not None for g in generations(root)), "partial left"
 
@@ -286,7 +288,8 @@ def test_kill_9_during_a_full_rebuild(
         print(
             f"\ncrash points (full rebuild): {len(leftovers)}; processes left running by the "
             f"killed reindex: { {k: len(v) for k, v in leftovers.items()} }; "
-            f"ready generation that never went live kept: {never_live in generations(root)}"
+            f"ready generation that never went live removed by the next reindex: "
+            f"{never_live not in generations(root)}"
         )
 
 
