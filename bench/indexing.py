@@ -86,16 +86,17 @@ def build_in_child(system: str, source: Path, folder: Path) -> dict[str, Any]:
 
 
 def _child(system: str, source: Path, folder: Path) -> dict[str, Any]:
-    if system == "ours":
+    if system in ("ours", "ours-1"):  # ours-1: the same build in one process
         from index.build import full_build
         from index.config import Settings
         from index.generations import IndexRoot
 
         settings = Settings.from_env()
+        processes = 1 if system == "ours-1" else settings.build_processes
         report = full_build(
             IndexRoot(folder),
             source,
-            processes=settings.build_processes,
+            processes=processes,
             memory_mb=settings.build_memory_mb,
         )
         generation = folder / "generations" / report.generation
@@ -104,7 +105,7 @@ def _child(system: str, source: Path, folder: Path) -> dict[str, Any]:
             "skipped": report.skipped,
             "seconds": report.seconds,
             "size_bytes": _directory_size(generation),
-            "processes": settings.build_processes,
+            "processes": processes,
             "memory_mb": settings.build_memory_mb,
         }
     from bench import baseline

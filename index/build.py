@@ -1,52 +1,61 @@
-"""Full and incremental builds of the index, each all-or-nothing for the live generation.
+"""Full builds and updates, each publishing a new generation; the live one is never written.
 
-A full build streams the source once into a new generation (several analysing processes when
-``build_processes`` > 1), then makes the repeated ids keep their last record, checks the result
-(document count, a known document found by a query), marks it ready, switches ``CURRENT`` to it and
-prunes old generations. Anything that goes wrong before the switch (too many bad records, a crash,
-a source without a single article, a failed check) leaves the live generation as it was and the
-new folder is removed.
+A **full build** streams the source once into new segments (one per process, see
+``index.segments``), marks the documents of a repeated id deleted but its last record's, checks
+the result (document count, a known article found by a query), refuses to shrink the index past
+``max_shrink`` (a build from the wrong file), writes the manifest, marks the generation ready,
+switches ``CURRENT`` and prunes old generations.
 
-An incremental update upserts and deletes in the live generation, in one Whoosh commit: searchers
-see all of it after their next refresh, or none of it if the update fails.
+An **update** makes a new generation out of the live one: it hard-links the live generation's
+files (segments never change), marks replaced and deleted articles in the new table of
+contents, and writes one small segment with the upserted articles. When small segments pile up,
+their live documents are written again into that new segment and the old ones are left out
+(a merge costs the small segments, never the large ones). So every change can be rolled back,
+a crash at any moment leaves the live generation whole, and the disk grows by the new segment.
 
-Problems with single records are reported through ``on_problem`` and skipped, up to
+Anything that goes wrong before the switch leaves the live generation as it was; the new folder
+is removed. Problems with single records are reported through ``on_problem`` and skipped, up to
 ``max_errors``; past that, ``TooManyErrors``.
 """
 
 from __future__ import annotations
 
-import ctypes
 import gzip
 import os
 import shutil
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.index import TOC, clean_files
 from whoosh.query import Term
+from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
 
-from index.analysis import analyze
+from index import manifest
 from index.articles import Article, Deletion, Problem, Record
 from index.codec import PresseCodec
-from index.generations import IndexRoot, directory_size
-from index.schema import STEMMER, build_schema, document_fields, surface_text
+from index.generations import Generation, IndexRoot, directory_size
+from index.image import SUFFIX
+from index.schema import STEMMER, article_from_stored, build_schema
+from index.segments import SegmentBuilder, WrittenSegment, write_segments
 from index.sources import detect_format, read_source
-from index.surface import FILENAME as SURFACE_FILE
-from index.surface import SurfaceIndex, SurfaceIndexBuilder
+from index.tokens import TextAnalyser
 
 ProblemHandler = Callable[[Problem], None]
 ProgressHandler = Callable[[int, int | None], None]
 
 PROGRESS_EVERY_S = 0.5
+# A segment under this share of the largest one is "small"; an update that would leave more than
+# SMALL_SEGMENTS of them merges them all into its own new segment. With 135k articles a small
+# segment is at most ~8k: rewriting them costs ~10 s only every six updates or so, and keeps a
+# query's per-segment work to a handful of lookups.
+SMALL_SHARE = 0.125
+SMALL_SEGMENTS = 6
 
 
 class BuildError(Exception):
@@ -55,6 +64,10 @@ class BuildError(Exception):
 
 class TooManyErrors(BuildError):
     """More bad records than ``--max-errors`` allows."""
+
+
+class WouldShrink(BuildError):
+    """A full build would leave the index with far fewer articles than the live one."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,8 @@ class BuildReport:
     documents: int
     seconds: float
     size_bytes: int
+    segments: int = 1
+    merged: int = 0
 
     @property
     def docs_per_s(self) -> float:
@@ -147,6 +162,8 @@ def full_build(
     processes: int = 1,
     memory_mb: int = 256,
     keep_generations: int = 3,
+    max_shrink: float = 0.5,
+    allow_shrink: bool = False,
     stemmer: str = STEMMER,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
@@ -162,43 +179,39 @@ def full_build(
         tally = _Tally(max_errors, on_problem)
         last_seq: dict[str, tuple[int, str, bool]] = {}  # id -> (seq, where, is_article)
         repeated: set[str] = set()
-        surface = SurfaceIndexBuilder()
-        surface_seqs: list[int] = []  # the seq of each article of the surface table
-        writer = _writer(ix, processes, memory_mb)
-        try:
-            with _writer_processes_die_with_us():
-                for seq, record in enumerate(records):
-                    if isinstance(record, Problem):
-                        tally.problem(record)
-                        continue
-                    where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
-                    if record.id in last_seq:
-                        repeated.add(record.id)
-                        outcome = ("keeping the last record" if isinstance(record, Article)
-                                   else "deleted by this record")
-                        tally.notice(where, f"id {record.id!r} repeated (first at "
-                                            f"{last_seq[record.id][1]}): {outcome}")
-                    if isinstance(record, Article):
-                        writer.add_document(**document_fields(record, seq))
-                        surface.add(record.id, surface_text(record))
-                        surface_seqs.append(seq)
-                    last_seq[record.id] = (seq, where, isinstance(record, Article))
-                writer.commit()
-        except BaseException:
-            _cancel(writer)
-            raise
-        replaced, deleted = _keep_last_records(ix, repeated, last_seq)
+
+        def articles() -> Iterator[tuple[int, Article]]:
+            for seq, record in enumerate(records):
+                if isinstance(record, Problem):
+                    tally.problem(record)
+                    continue
+                where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
+                if record.id in last_seq:
+                    repeated.add(record.id)
+                    outcome = ("keeping the last record" if isinstance(record, Article)
+                               else "deleted by this record")
+                    tally.notice(where, f"id {record.id!r} repeated (first at "
+                                        f"{last_seq[record.id][1]}): {outcome}")
+                last_seq[record.id] = (seq, where, isinstance(record, Article))
+                if isinstance(record, Article):
+                    yield seq, record
+
+        written = write_segments(ix, articles(), processes=processes, stemmer=stemmer,
+                                 memory_mb=memory_mb)
+        replaced, deleted = _keep_last_records(written, repeated, last_seq)
         accepted = sum(1 for _, _, is_article in last_seq.values() if is_article)
         if accepted == 0:
             # An empty or wholly broken source would otherwise go live as an empty index.
             raise BuildError(f"{source}: no article to index; the live index is untouched")
+        _guard_shrink(root, accepted, max_shrink, allow_shrink)
+        segments = [w.segment for w in written]
+        TOC(ix.schema, segments, 1).write(ix.storage, manifest.INDEX_NAME)
+        clean_files(ix.storage, manifest.INDEX_NAME, 1, segments)  # the empty TOC of create_in
         known = max((item for item in last_seq.items() if item[1][2]),
                     key=lambda item: item[1][0], default=None)
-        _check(ix, accepted, known[0] if known else None)
-        kept = np.array([last_seq[i][0] == seq for i, seq in zip(surface.ids, surface_seqs,
-                                                                  strict=True)], dtype=bool)
-        surface.table(kept).save(path / SURFACE_FILE)
-        size = directory_size(path)
+        _check(path, accepted, known[0] if known else None)
+        described = manifest.describe(path)
+        manifest.write(path, described)
         root.mark_ready(path, {
             "generation": gen_id,
             "documents": accepted,
@@ -207,6 +220,7 @@ def full_build(
             "format": fmt,
             "stemmer": stemmer,
             "revision": 0,
+            "segments": len(described.segments),
         })
         root.switch(gen_id)
     except BaseException:
@@ -215,112 +229,63 @@ def full_build(
     root.prune(keep_generations)
     return BuildReport(
         generation=gen_id, accepted=accepted, skipped=tally.skipped, replaced=replaced,
-        deleted=deleted, documents=accepted, seconds=time.monotonic() - started, size_bytes=size,
+        deleted=deleted, documents=accepted, seconds=time.monotonic() - started,
+        size_bytes=directory_size(path), segments=len(described.segments),
     )
 
 
-# Whoosh's writer processes wait on their job queue for ever if the reindex that started them is
-# killed (kill -9 gives it no chance to stop them). While a multi-process writer runs, children
-# forked by this process ask the kernel to kill them when their parent dies (Linux).
-_PR_SET_PDEATHSIG = 1
-_arm_for_parent: int | None = None  # the pid whose children must die with it, while writing
-
-
-def _die_with_parent() -> None:
-    if _arm_for_parent is None or not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != _arm_for_parent:  # the parent died before the line above
-        os._exit(1)
-
-
-os.register_at_fork(after_in_child=_die_with_parent)
-
-
-@contextmanager
-def _writer_processes_die_with_us() -> Iterator[None]:
-    global _arm_for_parent
-    _arm_for_parent = os.getpid()
-    try:
-        yield
-    finally:
-        _arm_for_parent = None
-
-
-def _writer(ix: Any, processes: int, memory_mb: int) -> Any:
-    if processes > 1:
-        # Several segments instead of one merged at the end: the final merge would eat the gain
-        # of the extra processes (see WHOOSH-NOTES). The engine reads every segment.
-        return ix.writer(procs=processes, multisegment=True, limitmb=memory_mb,
-                         codec=PresseCodec())
-    return ix.writer(limitmb=memory_mb, codec=PresseCodec())
-
-
-def _cancel(writer: Any) -> None:
-    """Cancel a writer, and stop the indexing processes of a multi-process one.
-
-    Whoosh's ``MpWriter.cancel()`` only sets a flag on the parent's copies of its processes: the
-    real ones would wait on their job queue for ever (holding the interpreter at exit), or die
-    with a traceback when the generation folder is removed under them.
-    """
-    tasks = getattr(writer, "tasks", [])
-    for task in tasks:
-        task.terminate()
-    for task in tasks:
-        task.join()
-    if tasks:
-        writer.jobqueue.cancel_join_thread()
-    writer.cancel()
-
-
-def _keep_last_records(ix: Any, repeated: set[str],
+def _keep_last_records(written: list[WrittenSegment], repeated: set[str],
                        last_seq: dict[str, tuple[int, str, bool]]) -> tuple[int, int]:
-    """Delete every document of a repeated id but its last record's (or all, if it was deleted).
-
-    Whoosh cannot delete documents of the segment it is still writing, so this runs after the
-    commit, on the few repeated ids only. Returns (documents replaced, ids deleted).
-    """
+    """Mark deleted every document of a repeated id but its last record's (or all of them, if
+    its last record was a deletion). Returns (documents replaced, ids deleted)."""
+    replaced = 0
+    deleted_ids: set[str] = set()
     if not repeated:
         return 0, 0
-    stale = []
-    replaced = deleted = 0
-    with ix.searcher() as searcher:
-        for article_id in repeated:
+    for part in written:
+        for local, (seq, article_id) in enumerate(zip(part.seqs, part.ids, strict=True)):
+            if article_id not in repeated:
+                continue
             keep_seq, _, is_article = last_seq[article_id]
-            docnums = [d for d in searcher.document_numbers(id=article_id)
-                       if searcher.stored_fields(d).get("seq") != keep_seq]
-            stale.extend(docnums)
-            if is_article:
-                replaced += len(docnums)
-            elif docnums:
-                deleted += 1
-    writer = ix.writer(codec=PresseCodec())
+            if seq != keep_seq:
+                part.segment.delete_document(local)
+                if is_article:
+                    replaced += 1
+                else:
+                    deleted_ids.add(article_id)
+    return replaced, len(deleted_ids)
+
+
+def _guard_shrink(root: IndexRoot, accepted: int, max_shrink: float, allow: bool) -> None:
     try:
-        for docnum in stale:
-            writer.delete_document(docnum)
-        writer.commit(merge=False)
-    except BaseException:
-        writer.cancel()
-        raise
-    return replaced, deleted
+        live = root.current()
+    except Exception:  # no live index (or a broken CURRENT): nothing to protect
+        return
+    before = int(live.meta.get("documents", 0) or 0)
+    if not allow and before and accepted < before * (1.0 - max_shrink):
+        raise WouldShrink(
+            f"this build holds {accepted:,} articles and the live index {before:,}: it would "
+            f"lose more than {max_shrink:.0%} of the archive (a wrong or broken source?). "
+            "Nothing was changed; rerun with --allow-shrink if this is intended")
 
 
-def _check(ix: Any, expected: int, known_id: str | None) -> None:
-    """The new generation holds what was accepted, and a query finds a known document."""
+def _check(path: Path, expected: int, known_id: str | None) -> None:
+    """The new generation holds what was expected, and a query finds a known document."""
+    ix = whoosh_index.open_dir(str(path))
     with ix.searcher() as searcher:
         count = searcher.doc_count()
         if count != expected:
             raise BuildError(f"check failed: the new index holds {count} documents, "
-                             f"{expected} were accepted")
+                             f"{expected} were expected")
         if known_id is None:
             return
         docnum = next(iter(searcher.document_numbers(id=known_id)), None)
         if docnum is None:
             raise BuildError(f"check failed: article {known_id!r} is not in the new index")
         stored = searcher.stored_fields(docnum)
+        analyser = TextAnalyser(stored_stemmer(ix))
         for field in ("title", "body"):
-            terms = analyze(searcher.schema[field].analyzer, stored.get(field) or "")
+            terms = analyser.analyse(stored.get(field) or "").terms
             if terms:
                 found = searcher.search(Term(field, terms[0]), limit=None, scored=False)
                 if docnum not in {hit.docnum for hit in found}:
@@ -329,14 +294,13 @@ def _check(ix: Any, expected: int, known_id: str | None) -> None:
                 return
 
 
-def _load_surface(path: Path) -> SurfaceIndex:
-    try:
-        return SurfaceIndex.load(path / SURFACE_FILE)
-    except FileNotFoundError:  # a generation built before the surface table existed
-        return SurfaceIndexBuilder().table()
+def stored_stemmer(ix: Any) -> str:
+    """The stemmer the index's analyzer was built with (its schema is pickled in the TOC)."""
+    chain = ix.schema["body"].analyzer
+    return str(getattr(chain.items[-1], "stemmer", STEMMER))
 
 
-def update_live(
+def apply_update(
     root: IndexRoot,
     source: Path | None,
     fmt: str | None = None,
@@ -344,10 +308,12 @@ def update_live(
     delete_ids: Iterable[str] = (),
     max_errors: int = 100,
     memory_mb: int = 256,
+    keep_generations: int = 3,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
 ) -> BuildReport:
-    """Upsert the articles of ``source`` and delete ids in the live generation, in one commit."""
+    """Publish a new generation: the live one with the articles of ``source`` upserted and
+    ``delete_ids`` deleted. Call with the lock held."""
     started = time.monotonic()
     live = root.current()
     tally = _Tally(max_errors, on_problem)
@@ -368,36 +334,95 @@ def update_live(
         latest.pop(article_id, None)
         latest[article_id] = Deletion(article_id, "--delete")
 
-    ix = whoosh_index.open_dir(str(live.path))
-    surface = _load_surface(live.path).updated(
-        [(r.id, surface_text(r)) for r in latest.values() if isinstance(r, Article)],
-        [r.id for r in latest.values() if isinstance(r, Deletion)],
-    )
-    upserted = deleted = 0
-    writer = ix.writer(limitmb=memory_mb, codec=PresseCodec())
+    before = manifest.read(live.path)
+    root.remove_partial()
+    gen_id, path = root.new_generation_dir()
     try:
-        for seq, record in enumerate(latest.values()):
-            if isinstance(record, Article):
-                writer.update_document(**document_fields(record, seq))
-                upserted += 1
-            elif writer.delete_by_term("id", record.id):
-                deleted += 1
+        for entry in before.files:  # the live generation's files, shared, never written
+            os.link(live.path / entry.name, path / entry.name)
+        ix = whoosh_index.open_dir(str(path))
+        writer = SegmentWriter(ix, limitmb=memory_mb, codec=PresseCodec())
+        try:
+            replaced = deleted = 0
+            for record in latest.values():
+                count = writer.delete_by_term("id", record.id)
+                if isinstance(record, Article):
+                    replaced += count
+                elif count:
+                    deleted += 1
+                else:
+                    tally.notice(record.where,
+                                 f"id {record.id!r} is not in the index: nothing to delete")
+            builder = SegmentBuilder(ix, stored_stemmer(ix), memory_mb, writer=writer)
+            upserts = [r for r in latest.values() if isinstance(r, Article)]
+            for seq, article in enumerate(upserts):
+                builder.add(article, seq)
+            merged = _merge_small_segments(writer, builder, len(upserts))
+            kept = [s for s in writer.segments if s.segment_id() not in merged]
+            if builder.seqs:
+                segment = writer._finalize_segment()
+                builder.image.save(path / segment.make_filename(SUFFIX))
+                kept.append(segment)
             else:
-                tally.notice(record.where,
-                             f"id {record.id!r} is not in the index: nothing to delete")
-        writer.commit()
+                writer._close_segment()
+            writer._commit_toc(kept)
+            writer._finish()
+        except BaseException:
+            if not writer.is_closed:
+                writer._finish()
+            raise
+        documents = sum(s.doc_count() for s in kept)
+        _check(path, documents, upserts[-1].id if upserts else None)
+        described = manifest.describe(path, known=before.files)
+        manifest.write(path, described)
+        meta = dict(live.meta) | {
+            "generation": gen_id, "documents": documents, "parent": live.id,
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "revision": int(live.meta.get("revision", 0)) + 1,
+            "segments": len(described.segments),
+        }
+        if source is not None:
+            meta["update_source"] = str(source)
+        root.mark_ready(path, meta)
+        root.switch(gen_id)
     except BaseException:
-        writer.cancel()
+        shutil.rmtree(path, ignore_errors=True)
         raise
-    surface.save(live.path / SURFACE_FILE)
-    with ix.searcher() as searcher:
-        documents = searcher.doc_count()
-    meta = dict(live.meta)
-    meta.update(documents=documents, revision=int(meta.get("revision", 0)) + 1,
-                updated_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    root.mark_ready(live.path, meta)
+    root.prune(keep_generations)
+    new_files = {f.name for f in described.files} - {f.name for f in before.files}
     return BuildReport(
-        generation=live.id, accepted=upserted, skipped=tally.skipped, replaced=0,
+        generation=gen_id, accepted=len(upserts), skipped=tally.skipped, replaced=replaced,
         deleted=deleted, documents=documents, seconds=time.monotonic() - started,
-        size_bytes=directory_size(live.path),
+        size_bytes=sum((path / n).stat().st_size for n in new_files),
+        segments=len(described.segments), merged=len(merged),
     )
+
+
+def _merge_small_segments(writer: Any, builder: SegmentBuilder, adding: int) -> set[str]:
+    """When small segments pile up, write their live documents into ``builder``'s segment.
+
+    Returns the ids of the segments whose documents were taken (to be left out of the TOC).
+    """
+    segments = writer.segments
+    if not segments:
+        return set()
+    largest = max(max(s.doc_count() for s in segments), adding)
+    small = [s for s in segments if s.doc_count() < SMALL_SHARE * largest]
+    if len(small) + 1 <= SMALL_SEGMENTS:
+        return set()
+    seq = len(builder.seqs)
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            for docnum in range(segment.doc_count_all()):
+                if not segment.is_deleted(docnum):
+                    builder.add(article_from_stored(reader.stored_fields(docnum)), seq)
+                    seq += 1
+        finally:
+            reader.close()
+    return {s.segment_id() for s in small}
+
+
+def generation_documents(generation: Generation) -> int:
+    """The live documents of a generation, from its manifest."""
+    return manifest.read(generation.path).documents

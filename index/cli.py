@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from index.articles import Problem
-from index.build import BuildError, BuildReport, full_build, update_live
+from index.build import BuildError, BuildReport, apply_update, full_build
 from index.config import ConfigError, Settings
 from index.generations import GenerationError, IndexRoot
 from index.sources import SourceError
@@ -30,10 +30,12 @@ examples:
   full rebuild from a folder of scraped pages, or a WordPress export:
     scripts/reindex --source scraped/ --format pages
     scripts/reindex --source wordpress-export.xml
-  add or replace some articles, and delete two, in the live index:
+  add or replace some articles, and delete two (a new generation, sharing the live one's files):
     scripts/reindex --update --source today.jsonl --delete art-123 art-456
-  go back to the previous generation:
+  go back to the previous generation (also undoes an --update):
     scripts/reindex --rollback
+  rebuild from a source much smaller than the live index, on purpose:
+    scripts/reindex --source first-week.jsonl --allow-shrink
 
 The index root is PRESSE_INDEX_DIR (default var/index), or --index-dir.
 """
@@ -51,17 +53,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="kind of source (default: from the file name)")
     parser.add_argument("--index-dir", type=Path, help="index root (default: PRESSE_INDEX_DIR)")
     parser.add_argument("--update", action="store_true",
-                        help="upsert into the live index instead of a full rebuild")
+                        help="upsert into a copy of the live index instead of a full rebuild")
     parser.add_argument("--delete", nargs="+", metavar="ID", default=[],
                         help="with --update: article ids to delete")
     parser.add_argument("--rollback", action="store_true",
                         help="switch back to the previous generation")
     parser.add_argument("--max-errors", type=int, default=100, metavar="N",
                         help="bad records to skip before giving up (default 100)")
+    parser.add_argument("--allow-shrink", action="store_true",
+                        help="let a full build replace the live index even if it holds far "
+                             "fewer articles (PRESSE_MAX_SHRINK)")
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
     args = parser.parse_args(argv)
     if args.rollback and (args.source or args.update or args.delete):
         parser.error("--rollback takes no --source, --update or --delete")
+    if args.allow_shrink and (args.update or args.rollback):
+        parser.error("--allow-shrink goes with a full build")
     if args.delete and not args.update:
         parser.error("--delete works on the live index: add --update")
     if not args.rollback and not args.source and not args.delete:
@@ -117,7 +124,10 @@ def summary(report: BuildReport, update: bool) -> str:
     return (f"{what} {report.accepted:,} articles (skipped {report.skipped}, "
             f"replaced {report.replaced}, deleted {report.deleted}) in {report.seconds:.1f} s, "
             f"{report.docs_per_s:,.0f} docs/s; {report.documents:,} documents, "
-            f"index {_size(report.size_bytes)}, generation {report.generation}")
+            f"{'new files' if update else 'index'} {_size(report.size_bytes)}, "
+            f"{report.segments} segment{'s' if report.segments != 1 else ''}"
+            f"{f' ({report.merged} merged)' if report.merged else ''}, "
+            f"generation {report.generation}")
 
 
 def run(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
@@ -135,14 +145,16 @@ def run(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
                       f"({generation.meta.get('documents', '?')} documents)", file=err)
             return 0
         if args.update:
-            report = update_live(root, args.source, args.format, delete_ids=args.delete,
-                                 max_errors=args.max_errors, memory_mb=settings.build_memory_mb,
-                                 on_problem=report_problem, progress=progress)
+            report = apply_update(root, args.source, args.format, delete_ids=args.delete,
+                                  max_errors=args.max_errors, memory_mb=settings.build_memory_mb,
+                                  keep_generations=settings.keep_generations,
+                                  on_problem=report_problem, progress=progress)
         else:
             report = full_build(root, args.source, args.format, max_errors=args.max_errors,
                                 processes=settings.build_processes,
                                 memory_mb=settings.build_memory_mb,
                                 keep_generations=settings.keep_generations,
+                                max_shrink=settings.max_shrink, allow_shrink=args.allow_shrink,
                                 on_problem=report_problem, progress=progress)
     if isinstance(progress, Progress):
         progress.finish()

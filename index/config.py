@@ -45,6 +45,7 @@ class Settings:
     refresh_interval_s: float = 1.0
     build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     build_memory_mb: int = 512
+    max_shrink: float = 0.5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -81,6 +82,14 @@ def _non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:  # also rejects NaN
         raise ValueError("must be a number of at least 0")
+    return value
+
+
+def _share(text: str) -> float:
+    text = text.strip()
+    value = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be a share between 0 and 1, or a percentage like 50%")
     return value
 
 
@@ -139,6 +148,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", _positive_int,
                 "memory, in MB, the index writer may use before spilling to disk",
                 lambda v: isinstance(v, int) and v >= 16),
+    SettingSpec("max_shrink", "PRESSE_MAX_SHRINK", _share,
+                "share of the live index's articles a full build may lose before it is "
+                "refused (--allow-shrink overrides)",
+                lambda v: 0.0 <= v <= 1.0),
 )
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"

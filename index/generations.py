@@ -4,7 +4,10 @@ An index root looks like this::
 
     <root>/CURRENT                  the id of the live generation (replaced with os.replace)
     <root>/LOCK                     held (flock) by the one running reindex; names its pid
-    <root>/generations/<id>/        one complete Whoosh index each
+    <root>/generations/<id>/        one complete Whoosh index each, with a serving image per
+                                    segment; segment files are shared between generations
+                                    (hard links) and never written after their segment
+    <root>/generations/<id>/MANIFEST.json  its segments, deletions, files and checksums
     <root>/generations/<id>/READY   written after the generation was checked: its metadata
     <root>/generations/<id>/LIVE    written when it first goes live, just before CURRENT names it
 
@@ -24,7 +27,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import secrets
 import shutil
 import sys
@@ -204,11 +206,22 @@ class IndexRoot:
         write_atomically(self.current_file, gen_id + "\n")
 
     def rollback(self) -> Generation:
-        """Switch back to the newest generation older than the live one that was live once."""
-        live = self.current()
-        older = [g for g in self.ready_generations() if g.id < live.id and went_live(g.path)]
+        """Switch back to the newest generation older than the live one that was live once.
+
+        With a ``CURRENT`` that names nothing usable (damaged by hand, or its generation
+        removed), go to the newest generation that was live: that is what was served last.
+        """
+        served = [g for g in self.ready_generations() if went_live(g.path)]
+        try:
+            live_id = self.current().id
+        except GenerationError:
+            if not served:
+                raise
+            self.switch(served[-1].id)
+            return served[-1]
+        older = [g for g in served if g.id < live_id]
         if not older:
-            raise GenerationError(f"no generation older than {live.id} to roll back to")
+            raise GenerationError(f"no generation older than {live_id} to roll back to")
         self.switch(older[-1].id)
         return older[-1]
 
@@ -238,14 +251,6 @@ class IndexRoot:
 def went_live(path: Path) -> bool:
     """Whether the generation in ``path`` was ever switched to (its ``LIVE`` marker)."""
     return (path / "LIVE").is_file()
-
-
-def toc_generation(path: Path) -> int:
-    """The number of the latest Whoosh commit in a generation folder (``_MAIN_<n>.toc``): an
-    incremental update changes it even if the update died before recording its revision."""
-    numbers = [int(m.group(1)) for f in os.listdir(path)
-               if (m := re.fullmatch(r"_MAIN_(\d+)\.toc", f))]
-    return max(numbers, default=-1)
 
 
 def read_meta(path: Path) -> dict[str, Any] | None:

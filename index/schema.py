@@ -11,9 +11,11 @@ Fields:
 - ``url``, ``author``: stored only. ``seq``: the record's position in its source, stored, so that
   a repeated id keeps its last record (see ``index.build``).
 
-The unstemmed words (exact-form ranking, spelling suggestions, autocomplete) are not a Whoosh field
-but the generation's surface table, ``index.surface``: a second pass of the text through Whoosh's
-posting machinery cost 40% of the build, and a term vector on ``body`` another 14%.
+Whoosh receives the stemmed terms of title, summary and body ready-made from the build's one
+analysis pass (``index.segments``); the unstemmed words (exact-form ranking, spelling,
+autocomplete), the character offsets and the other hot-path data are in each segment's serving
+image (``index.image``), not in Whoosh fields: a second pass of the text through Whoosh's posting
+machinery cost 40% of the build in v1, and a term vector on ``body`` another 14%.
 
 Field weights are decided where ranking is (``search.engine``), not frozen here. The analyzers are
 pickled into the index with the schema, which is why they live in ``index.analysis``; changing
@@ -72,6 +74,13 @@ def _keywords(values: tuple[str, ...]) -> str:
     return ",".join(v.replace(",", " ").strip() for v in values if v.strip())
 
 
+def keywords_of(article: Article) -> dict[str, list[str]]:
+    """The section and tag terms of ``article``, as the keyword fields index them."""
+    sections = [v.replace(",", " ").strip() for v in article.sections]
+    tags = [v.replace(",", " ").strip().lower() for v in article.tags]
+    return {"section": [v for v in sections if v], "tags": [v for v in tags if v]}
+
+
 def _naive_utc(moment: datetime | None) -> datetime | None:
     # Whoosh's DATETIME stores naive datetimes; ours are aware, so store them as naive UTC.
     if moment is None:
@@ -100,6 +109,19 @@ def document_fields(article: Article, seq: int) -> dict[str, Any]:
     return doc
 
 
-def surface_text(article: Article) -> str:
-    """The text whose unstemmed words go into the surface table (``index.surface``)."""
-    return "\n\n".join(t for t in (article.title, article.summary, article.body) if t)
+def article_from_stored(stored: dict[str, Any]) -> Article:
+    """The article a document was made of, from its stored fields (merging segments)."""
+
+    def aware(moment: Any) -> datetime | None:
+        return moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None
+
+    def names(value: Any) -> tuple[str, ...]:
+        return tuple(v for v in (value or "").split(",") if v)
+
+    return Article(
+        id=stored["id"], title=stored.get("title") or "", body=stored.get("body") or "",
+        summary=stored.get("summary") or "", sections=names(stored.get("section")),
+        tags=names(stored.get("tags")), published=aware(stored.get("published")),
+        updated=aware(stored.get("updated")), url=stored.get("url") or "",
+        author=stored.get("author") or "",
+    )

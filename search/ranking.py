@@ -13,7 +13,7 @@ Scoring is done in two passes so that the expensive features never touch the who
    within ``proximity_window`` positions of each other (positions are read for those only).
 
 ``RankingConfig`` holds every lever; its defaults are the values chosen on ``../shared/eval/piaf``
-and a news-query workload (figures in the note on issue 3, ``scripts/bench relevance``).
+and a news-query workload (figures in ``docs/benchmarks.md``, ``scripts/bench relevance``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,20 @@ class RankingConfig:
     proximity_weight: float = 0.2
     proximity_window: int = 2
     rerank_depth: int = 200
+    max_proximity_pairs: int = 8  # word pairs checked for proximity (cost grows with each)
+    # News recency (the service's PRESSE_RECENCY_* settings set these).
+    recency_weight: float = 0.1
+    recency_half_life_days: float = 180.0
+    # Similar articles, after Lucene's MoreLikeThis guards.
+    similar_key_terms: int = 12
+    similar_min_doc_freq: int = 2
+    similar_max_doc_share: float = 0.02
+    similar_max_doc_freq_floor: int = 50
+    similar_min_match_share: float = 0.3
+    similar_title_boost: float = 2.0
+    # Suggestions: "did you mean" below this many hits; completions checked per typed prefix.
+    suggest_below: int = 3
+    suggest_candidates: int = 40
 
     @property
     def field_weights(self) -> dict[str, float]:

@@ -135,4 +135,4 @@ class IndexStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"generation": self.generation, "documents": self.documents,
-                "built_at": self.built_at}
+                "built_at": self.built_at} | self.extra

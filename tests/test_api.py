@@ -22,7 +22,7 @@ from conftest import SITE_ORIGIN, BuildIndex, MakeClient
 from falcon.testing import Result, TestClient
 
 from index.analysis import fold
-from index.build import update_live
+from index.build import apply_update
 from index.config import ConfigError, Settings
 from index.generations import IndexRoot
 from search.app import create_app, get_app, process_engine
@@ -631,7 +631,7 @@ def test_an_incremental_update_is_picked_up_without_restart(
     root = build_index(MINI[:4], root=tmp_path / "index")
     client = make_client(Settings(index_dir=root, refresh_interval_s=0.2))
     assert client.simulate_get("/search", params={"q": "msemen"}).json["total"] == 0
-    update_live(IndexRoot(root), write_jsonl(tmp_path / "update.jsonl", [MSEMEN]), max_errors=0)
+    apply_update(IndexRoot(root), write_jsonl(tmp_path / "update.jsonl", [MSEMEN]), max_errors=0)
 
     def updated() -> bool:
         resp = client.simulate_get("/search", params={"q": "msemen"})
@@ -647,7 +647,7 @@ def test_an_incremental_deletion_is_picked_up_without_restart(
     root = build_index(MINI[:4], root=tmp_path / "index")
     client = make_client(Settings(index_dir=root, refresh_interval_s=0.2))
     assert len(ids(client.simulate_get("/search", params={"q": "zellige"}))) == 2
-    update_live(IndexRoot(root), None, delete_ids=["zellige-corps"], max_errors=0)
+    apply_update(IndexRoot(root), None, delete_ids=["zellige-corps"], max_errors=0)
 
     def deleted() -> bool:
         resp = client.simulate_get("/search", params={"q": "zellige"})

@@ -19,7 +19,7 @@ from whoosh.query import Term
 
 from index.analysis import analyze
 from index.articles import Problem
-from index.build import BuildError, TooManyErrors, full_build, update_live
+from index.build import BuildError, TooManyErrors, apply_update, full_build
 from index.config import Settings
 from index.generations import GenerationError, IndexRoot
 from index.sources import SourceError
@@ -342,17 +342,18 @@ def live(tmp_path: Path) -> Path:
     return root
 
 
-def test_an_update_upserts_in_the_live_generation(live: Path, tmp_path: Path) -> None:
+def test_an_update_publishes_a_new_generation_with_the_upserts(live: Path, tmp_path: Path) -> None:
     gen_id = IndexRoot(live).current_id()
     renamed = TRAMWAY | {"title": "Le tramway de Rabat arrive à Salé"}
     newcomer = {"id": "oasis", "title": "Les oasis du Drâa face à l'ensablement",
                 "body": "Des palmiers replantés à Zagora.", "section": "Régions"}
     source = write_jsonl(tmp_path / "u.jsonl", [renamed, newcomer])
 
-    report = update_live(IndexRoot(live), source)
+    report = apply_update(IndexRoot(live), source)
 
-    assert (report.generation, report.accepted, report.documents) == (gen_id, 2, 4)
-    assert IndexRoot(live).current_id() == gen_id
+    assert (report.accepted, report.replaced, report.documents) == (2, 1, 4)
+    assert report.generation == IndexRoot(live).current_id() != gen_id
+    assert IndexRoot(live).current().meta["parent"] == gen_id
     assert search_ids(live, "Salé") == ["tramway"]
     assert search_ids(live, "Témara") == []
     assert search_ids(live, "ensablement") == ["oasis"]
@@ -364,7 +365,7 @@ def test_an_update_upserts_in_the_live_generation(live: Path, tmp_path: Path) ->
 def test_an_update_deletes_ids_and_deleted_records(live: Path, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "u.jsonl", [{"id": "barrage", "deleted": True}])
 
-    report = update_live(IndexRoot(live), source, delete_ids=["harira"])
+    report = apply_update(IndexRoot(live), source, delete_ids=["harira"])
 
     assert (report.deleted, report.documents) == (2, 1)
     assert set(stored(live)) == {"tramway"}
@@ -375,7 +376,7 @@ def test_an_update_deletes_ids_and_deleted_records(live: Path, tmp_path: Path) -
 
 def test_deleting_an_unknown_id_is_reported_not_fatal(live: Path) -> None:
     problems = Problems()
-    report = update_live(IndexRoot(live), None, delete_ids=["inconnu", "harira"],
+    report = apply_update(IndexRoot(live), None, delete_ids=["inconnu", "harira"],
                          on_problem=problems.append)
 
     assert report.deleted == 1
@@ -385,7 +386,7 @@ def test_deleting_an_unknown_id_is_reported_not_fatal(live: Path) -> None:
 
 def test_each_update_bumps_the_revision(live: Path) -> None:
     for revision in (1, 2, 3):
-        update_live(IndexRoot(live), None, delete_ids=["inconnu"])
+        apply_update(IndexRoot(live), None, delete_ids=["inconnu"])
         assert IndexRoot(live).current().meta["revision"] == revision
 
 
@@ -395,7 +396,7 @@ def test_a_repeated_id_in_an_update_keeps_the_last_record(live: Path, tmp_path: 
         HARIRA | {"title": "Harira : la recette de Fès"},
         HARIRA | {"title": "Harira : la recette de Meknès"},
     ])
-    update_live(IndexRoot(live), source, on_problem=problems.append)
+    apply_update(IndexRoot(live), source, on_problem=problems.append)
 
     assert stored(live)["harira"]["title"] == "Harira : la recette de Meknès"
     assert search_ids(live, "Fès") == []
@@ -407,7 +408,7 @@ def test_a_failed_update_leaves_the_live_index(live: Path, tmp_path: Path) -> No
     source = write_jsonl(tmp_path / "u.jsonl", [TRAMWAY | {"title": "Rien"}, "pas du json"])
 
     with pytest.raises(TooManyErrors):
-        update_live(IndexRoot(live), source, max_errors=0)
+        apply_update(IndexRoot(live), source, max_errors=0)
 
     assert (stored(live), IndexRoot(live).current().meta) == before
 
@@ -415,11 +416,11 @@ def test_a_failed_update_leaves_the_live_index(live: Path, tmp_path: Path) -> No
 def test_an_update_adding_the_first_dated_article_is_searchable(tmp_path: Path) -> None:
     root = tmp_path / "index"
     full_build(IndexRoot(root), SOURCES / "pages")  # scraped pages carry no date
-    update_live(IndexRoot(root), write_jsonl(tmp_path / "u.jsonl", [TRAMWAY]))
+    apply_update(IndexRoot(root), write_jsonl(tmp_path / "u.jsonl", [TRAMWAY]))
     assert search_ids(root, "Témara") == ["tramway"]
 
 
 def test_an_update_needs_a_live_generation(tmp_path: Path) -> None:
     with pytest.raises(GenerationError, match="no index has been built yet"):
-        update_live(IndexRoot(tmp_path), None, delete_ids=["harira"])
+        apply_update(IndexRoot(tmp_path), None, delete_ids=["harira"])
 

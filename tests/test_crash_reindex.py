@@ -54,14 +54,17 @@ NEW_WORD = "zellijacinq"
 
 
 def reindex_command(*args: str, die_in: str | None = None) -> list[str]:
-    """The reindex command; with ``die_in="module:Class.method"`` that method kills it."""
+    """The reindex command; with ``die_in="module:Class.method"`` (or ``"module:function"``)
+    that method or function kills it."""
     if die_in is None:
         return [sys.executable, "-m", "index.cli", *args]
     module, _, attribute = die_in.partition(":")
-    owner, _, method = attribute.partition(".")
+    owner, _, method = attribute.rpartition(".")
+    target = (f"getattr(importlib.import_module({module!r}), {owner!r})" if owner
+              else f"importlib.import_module({module!r})")
     code = (
         "import importlib, os, signal, sys\n"
-        f"owner = getattr(importlib.import_module({module!r}), {owner!r})\n"
+        f"owner = {target}\n"
         f"setattr(owner, {method!r}, lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))\n"
         "from index.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
@@ -249,31 +252,52 @@ def test_kill_9_during_a_full_rebuild(
         p.suffix in (".trm", ".pst", ".seg") for p in (root / "generations" / partial).iterdir()
     )
 
-    # 3. checked, before READY
+    # 3. segments and TOC written, before the manifest
     known = generations(root)
     command = reindex_command(
-        "--source", str(sources["small"]), *args, die_in="index.generations:IndexRoot.mark_ready"
+        "--source", str(sources["small"]), *args, "--allow-shrink",
+        die_in="index.manifest:describe",
     )
     with reindex(command, tmp_path / "3.log") as run:
+        after_kill(run, "segments written, before the manifest")
+    (partial,) = generations(root) - known
+    assert IndexRoot(root).get(partial) is None
+
+    # 4. checked, before READY
+    known = generations(root)
+    command = reindex_command(
+        "--source", str(sources["small"]), *args, "--allow-shrink",
+        die_in="index.generations:IndexRoot.mark_ready",
+    )
+    with reindex(command, tmp_path / "4.log") as run:
         after_kill(run, "after the check, before READY")
     (partial,) = generations(root) - known
     assert IndexRoot(root).get(partial) is None
 
-    # 4. READY, before the switch: a complete generation that never went live
+    # 5. READY, before the switch: a complete generation that never went live
     known = generations(root)
     command = reindex_command(
-        "--source", str(sources["small"]), *args, die_in="index.generations:IndexRoot.switch"
+        "--source", str(sources["small"]), *args, "--allow-shrink",
+        die_in="index.generations:IndexRoot.switch",
     )
-    with reindex(command, tmp_path / "4.log") as run:
+    with reindex(command, tmp_path / "5.log") as run:
         after_kill(run, "after READY, before the switch")
     (never_live,) = generations(root) - known
     assert IndexRoot(root).get(never_live) is not None
     assert (root / "CURRENT").read_text().strip() == before
     partial = None
 
-    # The next reindex: no manual clean-up.
+    # The next reindex: no manual clean-up (and the shrink guard still guards).
     with reindex(
-        reindex_command("--source", str(sources["small"]), *args), tmp_path / "5.log"
+        reindex_command("--source", str(sources["small"]), *args), tmp_path / "6.log"
+    ) as run:
+        assert run.finish() == 1, run.stderr()
+        assert "500 articles and the live index 3,000" in run.stderr()
+        took_over(run)
+    dead_pid = None  # that refused run took the lock over and released it
+    with reindex(
+        reindex_command("--source", str(sources["small"]), *args, "--allow-shrink"),
+        tmp_path / "7.log",
     ) as run:
         assert run.finish() == 0, run.stderr()
         took_over(run)
@@ -293,7 +317,7 @@ def test_kill_9_during_a_full_rebuild(
         )
 
 
-def test_kill_9_during_an_incremental_update(
+def test_kill_9_during_an_update(
     live: tuple[Path, Service],
     sources: dict[str, Path],
     tmp_path: Path,
@@ -315,8 +339,9 @@ def test_kill_9_during_an_incremental_update(
         points += 1
         assert IndexRoot(root).current().id == before.id
         service.assert_serves(before.id, SYNTHETIC_ARTICLES)
+        assert service.worker.search(SearchRequest(query=NEW_WORD)).total == 0
 
-    # 5. reading the update's source
+    # 6. reading the update's source
     with reindex(
         reindex_command("--source", str(sources["big"]), *args), tmp_path / "1.log"
     ) as run:
@@ -324,32 +349,34 @@ def test_kill_9_during_an_incremental_update(
         run.kill()
         after_kill(run)
 
-    # 6. writing into the live generation, before the commit
-    command = reindex_command(
-        "--source", str(sources["update"]), *args, die_in="whoosh.writing:SegmentWriter.commit"
-    )
-    with reindex(command, tmp_path / "2.log") as run:
-        after_kill(run)
-    assert service.worker.search(SearchRequest(query=NEW_WORD)).total == 0
+    # 7-11: at each step of publishing the new generation
+    for n, die_in in enumerate(("os:link", "whoosh.writing:SegmentWriter._commit_toc",
+                                "index.manifest:describe", "index.generations:IndexRoot.mark_ready",
+                                "index.generations:IndexRoot.switch"), 2):
+        command = reindex_command("--source", str(sources["update"]), *args, die_in=die_in)
+        with reindex(command, tmp_path / f"{n}.log") as run:
+            after_kill(run)
 
-    # 7. committed, before READY records the new revision
-    command = reindex_command(
-        "--source", str(sources["update"]), *args, die_in="index.generations:IndexRoot.mark_ready"
-    )
-    with reindex(command, tmp_path / "3.log") as run:
-        after_kill(run)
-    assert IndexRoot(root).current().meta["revision"] == before.meta.get("revision", 0)
-
-    # The next update: no manual clean-up, and every engine sees it.
+    # The next update: no manual clean-up, nothing lost or duplicated, and every engine sees it.
     with reindex(
-        reindex_command("--source", str(sources["update"]), *args), tmp_path / "4.log"
+        reindex_command("--source", str(sources["update"]), *args), tmp_path / "9.log"
     ) as run:
         assert run.finish() == 0, run.stderr()
         assert f"taking over a stale lock left by pid {dead_pid}" in run.stderr()
-    service.assert_serves(before.id, SYNTHETIC_ARTICLES, word=NEW_WORD)
+    after = IndexRoot(root).current()
+    assert after.id != before.id and after.meta["parent"] == before.id
+    service.assert_serves(after.id, SYNTHETIC_ARTICLES, word=NEW_WORD)
     assert service.worker.search(SearchRequest(query=NEW_WORD)).total == 100
+    assert all(IndexRoot(root).get(g) is not None for g in generations(root)), "partial left"
+
+    # And it can be undone.
+    with reindex(reindex_command("--rollback", "--index-dir", str(root)),
+                 tmp_path / "10.log") as run:
+        assert run.finish() == 0, run.stderr()
+    service.assert_serves(before.id, SYNTHETIC_ARTICLES)
+    assert service.worker.search(SearchRequest(query=NEW_WORD)).total == 0
     with capsys.disabled():
-        print(f"\ncrash points (incremental update): {points}")
+        print(f"\ncrash points (update): {points}")
 
 
 def test_a_killed_rebuild_leaves_no_process_behind(

@@ -1,10 +1,13 @@
-"""The index goes away under a running app, then comes back: no restart needed.
+"""The index goes away under a running app: it keeps serving what it has, says why on
+``/ready``, and an app that starts then answers a JSON 503 with the reason.
 
 For each way of losing the index — ``CURRENT`` naming a missing generation, the live generation
 deleted, its ``READY`` unreadable, ``CURRENT`` unreadable, the index root unreadable, the root
-gone — ``/ready`` answers a JSON 503 with the reason, ``/health`` still answers 200, searches,
-suggestions and similar articles answer a JSON 503, and once the index is back the same app
-answers 200 again within the refresh interval.
+gone — a worker that already serves a generation goes on serving it (its files are open and
+immutable) and ``/ready`` reports the problem; a worker with nothing open answers ``/ready``,
+searches, suggestions and similar articles with a JSON 503 naming the reason, ``/health`` still
+200. Once the index is back, the problem clears and the cold app answers 200, within the refresh
+interval, without a restart.
 
 Tests run as root, for whom ``chmod 000`` locks nothing out; an unreadable root is simulated by
 putting a plain file where the folder was (every read under it fails with ``NotADirectoryError``,
@@ -44,11 +47,21 @@ def assert_unavailable(client: TestClient, reason: str, root: Path) -> None:
         assert resp.json["error"]["code"] == "index_unavailable"
 
 
+def assert_still_serving(client: TestClient, reason: str, root: Path, documents: int) -> None:
+    ready = client.simulate_get("/ready")
+    assert ready.status_code == 200 and ready.json["documents"] == documents
+    assert reason in ready.json["problem"], ready.json
+    assert str(root) not in ready.text
+    search = client.simulate_get("/search", params={"q": "maroc"})
+    assert search.status_code == 200 and search.json["total"] > 0
+
+
 def wait_available(client: TestClient, documents: int) -> float:
     started = time.monotonic()
     while True:
         ready = client.simulate_get("/ready")
-        if ready.status_code == 200:
+        if ready.status_code == 200 and "problem" not in ready.json and (
+                ready.json["documents"] == documents):
             break
         assert time.monotonic() - started < RESUME_WITHIN_S, ready.text
         time.sleep(0.05)
@@ -117,7 +130,7 @@ def root_gone(root: Path) -> tuple[str, Callable[[], None]]:
         root_gone,
     ],
 )
-def test_service_stops_and_resumes_by_itself(
+def test_a_serving_app_keeps_serving_and_a_cold_one_waits(
     sample_index: Path,
     tmp_path: Path,
     make_client: MakeClient,
@@ -125,17 +138,22 @@ def test_service_stops_and_resumes_by_itself(
 ) -> None:
     root = tmp_path / "index"
     shutil.copytree(sample_index, root)
-    client = make_client(Settings(index_dir=root, refresh_interval_s=REFRESH_S))
+    settings = Settings(index_dir=root, refresh_interval_s=REFRESH_S)
+    client = make_client(settings)
     documents = client.simulate_get("/ready").json["documents"]
     assert client.simulate_get("/search", params={"q": "maroc"}).status_code == 200
 
     reason, restore = break_index(root)
     time.sleep(REFRESH_S * 1.5)
-    assert_unavailable(client, reason, root)
-    assert_unavailable(client, reason, root)  # and it stays so, without a crash loop
+    assert_still_serving(client, reason, root, documents)
+    assert_still_serving(client, reason, root, documents)  # and it stays so, no crash loop
+    cold = make_client(settings)
+    assert_unavailable(cold, reason, root)
+    assert_unavailable(cold, reason, root)
 
     restore()
     assert wait_available(client, documents) < RESUME_WITHIN_S
+    assert wait_available(cold, documents) < RESUME_WITHIN_S
 
 
 def test_a_new_build_brings_a_lost_index_back(
@@ -150,8 +168,9 @@ def test_a_new_build_brings_a_lost_index_back(
     shutil.copytree(sample_index, root)
     client = make_client(Settings(index_dir=root, refresh_interval_s=REFRESH_S))
     assert client.simulate_get("/ready").status_code == 200
+    documents = client.simulate_get("/ready").json["documents"]
     shutil.rmtree(IndexRoot(root).current().path)
     time.sleep(REFRESH_S * 1.5)
-    assert_unavailable(client, "missing", root)
+    assert_still_serving(client, "missing", root, documents)
     build_index(sample_articles[:10], root=root)
     wait_available(client, 10)

@@ -29,7 +29,8 @@ SAMPLE = REPO / "data" / "sample" / "articles.jsonl"
 SUMMARY = re.compile(
     r"^(?P<what>indexed|updated) (?P<accepted>\d+) articles \(skipped (?P<skipped>\d+), "
     r"replaced (?P<replaced>\d+), deleted (?P<deleted>\d+)\) in [\d.]+ s, [\d,]+ docs/s; "
-    r"(?P<documents>[\d,]+) documents, index [\d.,]+ MB, generation (?P<generation>\S+)$"
+    r"(?P<documents>[\d,]+) documents, (?:index|new files) [\d.,]+ MB, "
+    r"(?P<segments>\d+) segments?(?: \((?P<merged>\d+) merged\))?, generation (?P<generation>\S+)$"
 )
 
 
@@ -368,7 +369,8 @@ def test_update_upserts_changed_and_new_articles(built: Path, tmp_path: Path) ->
     assert run.status == 0, run.err
     summary = run.summary()
     assert (summary["what"], summary["accepted"], summary["documents"]) == ("updated", "2", "5")
-    assert summary["generation"] == gen_id == IndexRoot(built).current_id()
+    assert summary["generation"] == IndexRoot(built).current_id() != gen_id
+    assert summary["replaced"] == "1"
     ix = whoosh_index.open_dir(str(IndexRoot(built).current().path))
     with ix.searcher() as searcher:
         titles = {f["id"]: f["title"] for f in searcher.all_stored_fields()}

@@ -1,0 +1,213 @@
+"""Reading one generation: its segments' serving images, and Whoosh for the stored fields.
+
+The only module of ``search/`` that imports Whoosh. ``GenerationReader`` checks the
+generation's manifest (``index.manifest.verify``: a file missing, truncated or changed is
+refused before anything is mapped), opens each segment's image as a memory map and Whoosh's
+reader for the stored fields, and numbers documents across segments in the manifest's order
+(``base`` of a segment + its own number), as Whoosh's multi-segment reader does.
+
+Everything else the engine reads comes from the images, as numpy views of the page cache: no
+posting list, position or length is copied into the worker's heap until a query asks for it,
+and then only that slice. Per generation, a worker keeps a few arrays of one value per document
+(the live mask, lengths, dates: ~1 MB for 135k articles) and the section postings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+
+from index import manifest
+from index.analysis import surface_analyzer
+from index.generations import Generation
+from index.image import SUFFIX, TEXT_FIELDS, Postings, SegmentImage
+
+Docs = tuple[np.ndarray, np.ndarray]  # (document numbers int32, term frequencies float32)
+EMPTY: Docs = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment of the generation: its image and where its documents start."""
+
+    image: SegmentImage
+    base: int
+    deleted: frozenset[int]
+
+
+@dataclass(frozen=True)
+class TokenRun:
+    """The tokens of one field of one document: term numbers (of its segment) and spans."""
+
+    terms: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    field: Postings
+
+    def number(self, term: str) -> int:
+        """This segment's number for ``term`` (-1 when the segment does not have it)."""
+        return self.field.terms.find(term)
+
+
+class GenerationReader:
+    """An opened generation; see the module docstring."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        described = manifest.read(generation.path)
+        manifest.verify(generation.path, described)
+        self.segments: list[Segment] = []
+        base = 0
+        for entry in described.segments:
+            image = SegmentImage(generation.path / f"{entry.id}{SUFFIX}")
+            if image.doc_count != entry.documents:
+                raise manifest.CorruptGeneration(
+                    f"{generation.id}/{entry.id}{SUFFIX}: {image.doc_count} documents, the "
+                    f"manifest says {entry.documents}")
+            self.segments.append(Segment(image, base, frozenset(entry.deleted)))
+            base += entry.documents
+        self.n_docs = base
+        self.live = np.ones(base, dtype=bool)
+        for segment in self.segments:
+            if segment.deleted:
+                self.live[segment.base + np.fromiter(segment.deleted, dtype=np.int64)] = False
+        self.documents = int(self.live.sum())
+        self._bases = np.array([s.base for s in self.segments], dtype=np.int64)
+        self.published = self._column(lambda image: image.published, np.float64)
+        known = self.published[~np.isnan(self.published) & self.live]
+        self.newest_day = float(known.max()) if len(known) else 0.0
+        self.lengths = {name: self._column(lambda image, n=name: image.fields[n].lengths,
+                                           np.float32) for name in TEXT_FIELDS}
+        self.surface_lengths = self._column(lambda image: image.surface.lengths, np.float32)
+        self.sections = self._keyword_values("section")
+        self._ix = whoosh_index.open_dir(str(generation.path))
+        self._reader = self._ix.reader()
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def analyzers(self) -> tuple[Any, Any]:
+        """The (stemmed, surface) analyzers that made this generation's terms: the stemmed
+        one is pickled in its schema, so queries are analysed as its documents were."""
+        return self._ix.schema["body"].analyzer, surface_analyzer()
+
+    def _column(self, values: Any, dtype: Any) -> np.ndarray:
+        out = np.zeros(self.n_docs, dtype=dtype)
+        for segment in self.segments:
+            column = values(segment.image)
+            out[segment.base:segment.base + len(column)] = column
+        return out
+
+    def _keyword_values(self, field: str) -> dict[str, np.ndarray]:
+        found: dict[str, list[np.ndarray]] = {}
+        for segment in self.segments:
+            postings = segment.image.keywords[field]
+            for number in range(len(postings.terms)):
+                start, end = postings.indptr[number], postings.indptr[number + 1]
+                found.setdefault(postings.terms[number], []).append(
+                    postings.docs[start:end].astype(np.int64) + segment.base)
+        out = {}
+        for value, parts in found.items():
+            docs = np.concatenate(parts)
+            docs = docs[self.live[docs]]
+            if len(docs):
+                out[value] = docs
+        return out
+
+    # --- postings ---
+
+    def _postings(self, which: Iterator[tuple[Segment, Postings]], term: str) -> Docs:
+        id_parts, tf_parts = [], []
+        for segment, postings in which:
+            docs, tfs = postings.lookup(term)
+            if len(docs):
+                id_parts.append(docs + np.int32(segment.base))
+                tf_parts.append(tfs)
+        if not id_parts:
+            return EMPTY
+        ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
+        tfs = np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]
+        keep = self.live[ids]
+        return ids[keep], tfs[keep].astype(np.float32)
+
+    def postings(self, field: str, term: str) -> Docs:
+        """Live documents holding the stem ``term`` in ``field``, with its frequencies."""
+        if field in TEXT_FIELDS:
+            return self._postings(((s, s.image.fields[field]) for s in self.segments), term)
+        return self._postings(((s, s.image.keywords[field]) for s in self.segments), term)
+
+    def surface_postings(self, form: str) -> Docs:
+        """Live documents holding the unstemmed, folded ``form`` (``economie``)."""
+        return self._postings(((s, s.image.surface) for s in self.segments), form)
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """How many documents hold ``term`` in ``field`` (deleted ones included: the count
+        comes from the term dictionaries, without reading postings)."""
+        total = 0
+        for segment in self.segments:
+            postings = segment.image.fields[field]
+            number = postings.terms.find(term)
+            if number >= 0:
+                total += postings.doc_frequency(number)
+        return total
+
+    def surface_forms(self) -> Iterator[tuple[str, int]]:
+        """Every surface form (accents as written) of every segment, with its document
+        frequency there."""
+        for segment in self.segments:
+            forms, freqs = segment.image.forms, segment.image.form_freqs.tolist()
+            for number in range(len(forms)):
+                yield forms[number], freqs[number]
+
+    # --- documents ---
+
+    def locate(self, docnum: int) -> tuple[Segment, int]:
+        index = int(np.searchsorted(self._bases, docnum, side="right")) - 1
+        segment = self.segments[index]
+        return segment, docnum - segment.base
+
+    def docnum(self, article_id: str) -> int | None:
+        """The live document of ``article_id``, or None."""
+        for segment in reversed(self.segments):  # the newest segment holds the newest version
+            local = segment.image.docnum(article_id)
+            if local >= 0 and local not in segment.deleted:
+                return segment.base + local
+        return None
+
+    def article_id(self, docnum: int) -> str:
+        segment, local = self.locate(docnum)
+        return segment.image.ids[local]
+
+    def tokens(self, field: str, docnum: int) -> TokenRun:
+        segment, local = self.locate(docnum)
+        postings = segment.image.fields[field]
+        run = postings.tokens(local)
+        assert postings.fwd_terms is not None
+        assert postings.fwd_starts is not None and postings.fwd_ends is not None
+        return TokenRun(postings.fwd_terms[run], postings.fwd_starts[run],
+                        postings.fwd_ends[run], postings)
+
+    def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, np.ndarray]:
+        """Positions of ``term`` in ``field`` of each of ``docnums`` that holds it."""
+        found: dict[int, np.ndarray] = {}
+        numbers: dict[int, int] = {}  # segment base -> that segment's number for the term
+        for docnum in docnums.tolist():
+            segment, local = self.locate(docnum)
+            postings = segment.image.fields[field]
+            number = numbers.get(segment.base)
+            if number is None:
+                number = numbers[segment.base] = postings.terms.find(term)
+            if number < 0:
+                continue
+            assert postings.fwd_terms is not None
+            hits = np.flatnonzero(postings.fwd_terms[postings.tokens(local)] == number)
+            if len(hits):
+                found[docnum] = hits
+        return found
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return dict(self._reader.stored_fields(docnum))
