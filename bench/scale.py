@@ -136,7 +136,8 @@ def in_process(root: Path, queries: list[str], rng: random.Random) -> dict[str, 
         engine.search(request)
         search_ms.append((time.perf_counter() - started) * 1000.0)
     reader = engine.lifecycle.current().reader
-    ids = [reader.article_id(d) for d in rng.sample(range(reader.n_docs), min(SIMILAR_REQUESTS, reader.n_docs))]
+    picked = rng.sample(range(reader.n_docs), min(SIMILAR_REQUESTS, reader.n_docs))
+    ids = [reader.article_id(d) for d in picked]
     similar_ms = []
     for article_id in ids:
         started = time.perf_counter()

@@ -24,13 +24,13 @@ their document frequencies, from which suggestions are made.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.imagefile import Strings, pack_strings, read_arrays, write_arrays
+from index.imagefile import Strings, hash_slots, pack_strings, read_arrays, write_arrays
 from index.tokens import Tokens
 
 TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "body")
@@ -99,6 +99,7 @@ class _FieldBuilder:
         indptr, docs, tfs = _inverted(tokens, lengths, len(terms))
         blob, offsets = pack_strings(terms)
         out = {f"{prefix}.terms": blob, f"{prefix}.term_offsets": offsets,
+               f"{prefix}.term_slots": hash_slots(terms),
                f"{prefix}.indptr": indptr, f"{prefix}.docs": docs, f"{prefix}.tfs": tfs,
                f"{prefix}.lengths": lengths}
         if self.forward:
@@ -124,8 +125,8 @@ class ImageBuilder:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, article_id: str, texts: dict[str, Tokens], keywords: dict[str, Sequence[str]],
-            published_day: float) -> None:
+    def add(self, article_id: str, texts: Mapping[str, Tokens],
+            keywords: Mapping[str, Sequence[str]], published_day: float) -> None:
         folded: list[str] = []
         forms: set[str] = set()
         for name, builder in self.fields.items():
@@ -208,7 +209,9 @@ class SegmentImage:
             if f"{prefix}.fwd_indptr" in arrays:
                 extra = {k: arrays[f"{prefix}.{k}"]
                          for k in ("fwd_indptr", "fwd_terms", "fwd_starts", "fwd_ends")}
-            return Postings(Strings(arrays[f"{prefix}.terms"], arrays[f"{prefix}.term_offsets"]),
+            terms = Strings(arrays[f"{prefix}.terms"], arrays[f"{prefix}.term_offsets"],
+                            arrays[f"{prefix}.term_slots"])
+            return Postings(terms,
                             arrays[f"{prefix}.indptr"], arrays[f"{prefix}.docs"],
                             arrays[f"{prefix}.tfs"], arrays[f"{prefix}.lengths"], **extra)
 

@@ -6,8 +6,12 @@ offset, dtype and length), then the arrays, each aligned on 64 bytes. One file p
 link per segment. Arrays come back as read-only views of the map: the page cache holds them once
 for every worker, and opening a segment reads only the header.
 
-``Strings`` is a list of UTF-8 strings stored as one byte blob and its offsets, with a binary
-search for sorted lists: a term dictionary that costs no Python object per term until asked.
+``Strings`` is a list of UTF-8 strings stored as one byte blob and its offsets: a term
+dictionary that costs no Python object per term until asked. Exact look-ups go through an
+open-addressing hash table stored beside it (CRC-32, linear probing, at most half full): about
+3 µs a term, where a binary search over the memory-mapped blob took ~40 µs, and a query looks up
+each of its terms in every field of every segment, and the proximity rerank and snippets again
+for each candidate. Prefix ranges (suggestions) use a binary search over the sorted list.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -80,14 +85,31 @@ def pack_strings(strings: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
+def hash_slots(strings: list[str]) -> np.ndarray:
+    """The look-up table of ``strings``: slot -> string number (-1 empty)."""
+    size = 1 << max(4, (2 * len(strings) - 1).bit_length())
+    slots = [-1] * size  # a list while filling: ~5x faster than numpy's scalar access
+    mask = size - 1
+    for number, text in enumerate(strings):
+        slot = zlib.crc32(text.encode("utf-8")) & mask
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = number
+    return np.array(slots, dtype=np.int32)
+
+
 class Strings:
-    """A list of strings over ``pack_strings``' arrays; ``find`` needs them sorted."""
+    """A list of strings over ``pack_strings``' arrays; ``prefix_range`` needs them sorted and
+    ``find`` the ``hash_slots`` of them."""
 
-    __slots__ = ("blob", "offsets")
+    __slots__ = ("blob", "offsets", "slots", "_mask")
 
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray,
+                 slots: np.ndarray | None = None) -> None:
         self.blob = blob
         self.offsets = offsets
+        self.slots = slots
+        self._mask = len(slots) - 1 if slots is not None else 0
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -99,8 +121,15 @@ class Strings:
         return self.raw(i).decode("utf-8")
 
     def find(self, text: str) -> int:
-        """The index of ``text`` in this sorted list, or -1 (strings sort as UTF-8 bytes)."""
+        """The index of ``text`` in this list, or -1."""
         key = text.encode("utf-8")
+        if self.slots is not None:
+            slot = zlib.crc32(key) & self._mask
+            while (number := int(self.slots[slot])) >= 0:
+                if self.raw(number) == key:
+                    return number
+                slot = (slot + 1) & self._mask
+            return -1
         lo, hi = 0, len(self)
         while lo < hi:
             mid = (lo + hi) // 2

@@ -23,7 +23,7 @@ from index.generations import IndexRoot
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Spans, best_snippet, mark
 from search.lifecycle import Lifecycle, Served
-from search.query import parse_query
+from search.query import check_limits, parse_query
 from search.ranking import RankingConfig, recency_factor, top_documents
 from search.results import Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
 from search.retrieval import check, filters, in_sections, rerank, score, section_facets
@@ -82,6 +82,7 @@ class Engine:
         deadline = started + self.settings.search_budget_ms / 1000.0
         reader, config = served.reader, self.ranking
         parsed = parse_query(request.query, served.analyzers)
+        check_limits(parsed)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
                                 _ms(started), (), ())
@@ -107,7 +108,8 @@ class Engine:
             order = rerank(reader, parsed, scores, order, config, deadline)
         check(deadline)
         page = order[window - request.per_page:window]
-        hits = tuple(self._hit(served, int(d), float(scorer.scores[d]), parsed.stems)
+        numbers: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+        hits = tuple(self._hit(served, int(d), float(scorer.scores[d]), parsed.stems, numbers)
                      for d in page.tolist())
         suggestion = None
         if total < config.suggest_below:
@@ -115,16 +117,16 @@ class Engine:
         return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
                             hits, facets, suggestion)
 
-    def _hit(self, served: Served, docnum: int, score: float,
-             stems: tuple[str, ...] | None) -> Hit:
+    def _hit(self, served: Served, docnum: int, score: float, stems: tuple[str, ...] | None,
+             numbers: dict[tuple[int, tuple[str, ...]], list[int]] | None = None) -> Hit:
         reader = served.reader
         stored = reader.stored(docnum)
         title = stored.get("title") or ""
+        known = numbers if numbers is not None else {}
 
         def spans(field: str) -> Spans:
             run = reader.tokens(field, docnum)
-            return Spans.match(run.starts, run.ends, run.terms,
-                               [run.number(t) for t in stems or ()])
+            return Spans.match(run.starts, run.ends, run.terms, run.numbers(stems or (), known))
 
         snippet_html = None
         if stems is not None:

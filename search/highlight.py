@@ -43,11 +43,14 @@ class Spans:
               numbers: Sequence[int]) -> Spans:
         """Spans whose token's term number is one of ``numbers`` (the query's stems, as the
         text's segment numbers them; -1 for a stem the segment lacks) match it."""
-        keys = np.full(len(terms), -1, dtype=np.int32)
-        for key, number in enumerate(numbers):
-            if number >= 0:
-                keys[terms == number] = key
-        return cls(starts, ends, keys)
+        wanted = np.asarray(numbers, dtype=np.int64)
+        keys = np.flatnonzero(wanted >= 0)
+        if not len(keys) or not len(terms):
+            return cls(starts, ends, np.full(len(terms), -1, dtype=np.int32))
+        order = np.argsort(wanted[keys])
+        ordered, keys = wanted[keys][order], keys[order].astype(np.int32)
+        at = np.minimum(np.searchsorted(ordered, terms), len(ordered) - 1)
+        return cls(starts, ends, np.where(ordered[at] == terms, keys[at], -1).astype(np.int32))
 
 
 def _lead(text: str, start: int) -> int:

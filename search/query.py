@@ -24,6 +24,7 @@ from typing import Any
 
 from index.analysis import analyze, fold, french_analyzer, surface_analyzer
 from index.schema import STEMMER
+from search.errors import BadQuery
 
 # A quoted phrase (the closing quote may be missing), or a run of non-space characters.
 _CLAUSE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -121,3 +122,28 @@ def parse_query(text: str, analyzers: tuple[Any, Any] | None = None) -> ParsedQu
         else:
             clauses.append(_clause(quoted, analyzers, phrase=True, negated=bool(minus)))
     return ParsedQuery(text, tuple(c for c in clauses if c.stems or c.surfaces))
+
+
+# What one query may ask for. Each phrase and each exclusion is verified on every candidate
+# that holds its words; each term is a posting list read in every field. A 500-character query
+# of ~45 quoted pairs of the most frequent words ran 5 s in v1. A reader's real query has at
+# most a couple of phrases (PIAF's 7,568 questions: no quotes at all).
+MAX_PHRASES = 6
+MAX_EXCLUSIONS = 6
+MAX_TERMS = 80  # a pasted lead paragraph (~70 words) still searches
+
+
+def check_limits(parsed: ParsedQuery) -> None:
+    """Raise ``BadQuery`` (naming ``q`` and the limit) for a query that asks too much."""
+    phrases = sum(1 for c in parsed.clauses if c.phrase and len(c.stems) > 1)
+    if phrases > MAX_PHRASES:
+        raise BadQuery(f"q holds {phrases} quoted phrases; at most {MAX_PHRASES} are allowed",
+                       parameter="q")
+    exclusions = len(parsed.negative)
+    if exclusions > MAX_EXCLUSIONS:
+        raise BadQuery(f"q excludes {exclusions} words or phrases; at most {MAX_EXCLUSIONS} are "
+                       "allowed", parameter="q")
+    terms = len({t for c in parsed.clauses for t in c.stems})
+    if terms > MAX_TERMS:
+        raise BadQuery(f"q holds {terms} distinct words; at most {MAX_TERMS} are allowed",
+                       parameter="q")

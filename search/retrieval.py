@@ -78,11 +78,12 @@ def docs_with(reader: GenerationReader, clause: Clause, deadline: float) -> np.n
             common = np.intersect1d(common, ids, assume_unique=True)
         if len(clause.stems) > 1 and len(common):
             keep = np.zeros(len(common), dtype=bool)
+            known: dict[tuple[int, tuple[str, ...]], list[int]] = {}
             for i, docnum in enumerate(common.tolist()):
                 if i % CHECK_EVERY == 0:
                     check(deadline)
                 run = reader.tokens(field, docnum)
-                numbers = [run.number(t) for t in clause.stems]
+                numbers = run.numbers(clause.stems, known)
                 keep[i] = min(numbers) >= 0 and _has_run(run.terms, numbers)
             common = common[keep]
         found[common] = True
@@ -149,6 +150,7 @@ def rerank(reader: GenerationReader, parsed: ParsedQuery, scores: np.ndarray,
     depth = config.rerank_depth
     head = np.sort(order[:depth])
     terms = list(dict.fromkeys(t for pair in pairs for t in pair))
+    known: dict[tuple[int, tuple[str, ...]], list[int]] = {}
     rewarded = np.zeros((len(head), len(pairs)), dtype=bool)  # once per pair, in any field
     for field in ("title", "body"):
         # Only the documents that hold both words of a pair need their tokens read.
@@ -162,11 +164,12 @@ def rerank(reader: GenerationReader, parsed: ParsedQuery, scores: np.ndarray,
             if not wanted:
                 continue
             run = reader.tokens(field, docnum)
+            number = dict(zip(terms, run.numbers(tuple(terms), known), strict=True))
             where: dict[str, list[int]] = {}
             for k in wanted:
                 for t in pairs[k]:
                     if t not in where:
-                        where[t] = np.flatnonzero(run.terms == run.number(t)).tolist()
+                        where[t] = np.flatnonzero(run.terms == number[t]).tolist()
                 a, b = pairs[k]
                 rewarded[i, k] = within(where[a], where[b], config.proximity_window)
     bonus = rewarded.sum(axis=1).astype(np.float32) * config.proximity_weight

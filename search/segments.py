@@ -52,6 +52,16 @@ class TokenRun:
         """This segment's number for ``term`` (-1 when the segment does not have it)."""
         return self.field.terms.find(term)
 
+    def numbers(self, terms: tuple[str, ...], known: dict[tuple[int, tuple[str, ...]],
+                                                          list[int]]) -> list[int]:
+        """This segment's numbers for ``terms``, remembered in ``known`` for the next document
+        of the same segment and field (a query looks them up once, not once per document)."""
+        key = (id(self.field), terms)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = [self.field.terms.find(t) for t in terms]
+        return found
+
 
 class GenerationReader:
     """An opened generation; see the module docstring."""

@@ -129,7 +129,12 @@ SEARCH_TEXTS: list[tuple[str, int | None]] = [
     ("économie " * 55, 200),
     (HEAVY, 200),
     ('"' + HEAVY[:498] + '"', 200),
-    ("-" + " -".join(HEAVY.split())[:499], 200),
+    # Past the caps of search.query (phrases, exclusions, terms): a 400 naming q and the limit.
+    ("-" + " -".join(HEAVY.split())[:499], 400),
+    (" ".join(['"est son"'] * 45)[:500], 400),
+    (" ".join(['"port quai"'] * 7), 400),
+    (" ".join(['-"port quai"'] * 7), 400),
+    (" ".join(['"port quai"'] * 6), 200),
     ("a" * 501, 400),
     ("x" * 10_000, 400),
     ("", 400),
