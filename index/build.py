@@ -35,7 +35,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from index.analysis import analyze
-from index.articles import Article, Deletion, Problem, Record
+from index.articles import MAX_ARTICLE_CHARS, Article, Deletion, Problem, Record
 from index.codec import PresseCodec
 from index.generations import IndexRoot, directory_size
 from index.schema import STEMMER, build_schema, document_fields, surface_text
@@ -148,13 +148,15 @@ def full_build(
     memory_mb: int = 256,
     keep_generations: int = 3,
     stemmer: str = STEMMER,
+    max_article_chars: int = MAX_ARTICLE_CHARS,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
 ) -> BuildReport:
     """Build a new generation from ``source`` and make it live. Call with the lock held."""
     started = time.monotonic()
     fmt = fmt or detect_format(source)
-    records = _with_progress(read_source(source, fmt), estimate_total(source, fmt), progress)
+    records = _with_progress(read_source(source, fmt, max_chars=max_article_chars),
+                             estimate_total(source, fmt), progress)
     root.remove_partial()
     gen_id, path = root.new_generation_dir()
     try:
@@ -344,6 +346,7 @@ def update_live(
     delete_ids: Iterable[str] = (),
     max_errors: int = 100,
     memory_mb: int = 256,
+    max_article_chars: int = MAX_ARTICLE_CHARS,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
 ) -> BuildReport:
@@ -355,7 +358,8 @@ def update_live(
     latest: dict[str, Article | Deletion] = {}
     if source is not None:
         fmt = fmt or detect_format(source)
-        for record in _with_progress(read_source(source, fmt), None, progress):
+        records = read_source(source, fmt, max_chars=max_article_chars)
+        for record in _with_progress(records, None, progress):
             if isinstance(record, Problem):
                 tally.problem(record)
                 continue

@@ -137,12 +137,14 @@ def run(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
         if args.update:
             report = update_live(root, args.source, args.format, delete_ids=args.delete,
                                  max_errors=args.max_errors, memory_mb=settings.build_memory_mb,
+                                 max_article_chars=settings.max_article_chars,
                                  on_problem=report_problem, progress=progress)
         else:
             report = full_build(root, args.source, args.format, max_errors=args.max_errors,
                                 processes=settings.build_processes,
                                 memory_mb=settings.build_memory_mb,
                                 keep_generations=settings.keep_generations,
+                                max_article_chars=settings.max_article_chars,
                                 on_problem=report_problem, progress=progress)
     if isinstance(progress, Progress):
         progress.finish()

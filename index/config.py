@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from index.articles import MAX_ARTICLE_CHARS
+
 
 class ConfigError(ValueError):
     """A setting read from the environment has a value that cannot be used."""
@@ -45,6 +47,7 @@ class Settings:
     refresh_interval_s: float = 1.0
     build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     build_memory_mb: int = 512
+    max_article_chars: int = MAX_ARTICLE_CHARS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -139,6 +142,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", _positive_int,
                 "memory, in MB, the index writer may use before spilling to disk",
                 lambda v: isinstance(v, int) and v >= 16),
+    SettingSpec("max_article_chars", "PRESSE_MAX_ARTICLE_CHARS", _positive_int,
+                "longest article the reindexer accepts, in characters; a longer record is skipped",
+                lambda v: isinstance(v, int) and v >= 1),
 )
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"
