@@ -38,6 +38,7 @@ from index.analysis import analyze
 from index.articles import MAX_ARTICLE_CHARS, Article, Deletion, Problem, Record
 from index.codec import PresseCodec
 from index.generations import IndexRoot, directory_size
+from index.problems import SummarisedNotices, repeated_id
 from index.schema import STEMMER, build_schema, document_fields, surface_text
 from index.sources import detect_format, read_source
 from index.surface import FILENAME as SURFACE_FILE
@@ -167,6 +168,7 @@ def full_build(
         surface = SurfaceIndexBuilder()
         surface_seqs: list[int] = []  # the seq of each article of the surface table
         writer = _writer(ix, processes, memory_mb)
+        repeats = SummarisedNotices(tally.notice, "repeated ids")  # issue 14: hook
         try:
             with _writer_processes_die_with_us():
                 for seq, record in enumerate(records):
@@ -176,15 +178,14 @@ def full_build(
                     where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
                     if record.id in last_seq:
                         repeated.add(record.id)
-                        outcome = ("keeping the last record" if isinstance(record, Article)
-                                   else "deleted by this record")
-                        tally.notice(where, f"id {record.id!r} repeated (first at "
-                                            f"{last_seq[record.id][1]}): {outcome}")
+                        repeats.add(where, repeated_id(record.id, last_seq[record.id][1],
+                                                       isinstance(record, Deletion)))
                     if isinstance(record, Article):
                         writer.add_document(**document_fields(record, seq))
                         surface.add(record.id, surface_text(record))
                         surface_seqs.append(seq)
                     last_seq[record.id] = (seq, where, isinstance(record, Article))
+                repeats.close(str(source))
                 writer.commit()
         except BaseException:
             _cancel(writer)
@@ -359,15 +360,17 @@ def update_live(
     if source is not None:
         fmt = fmt or detect_format(source)
         records = read_source(source, fmt, max_chars=max_article_chars)
+        repeats = SummarisedNotices(tally.notice, "repeated ids")  # issue 14: hook
         for record in _with_progress(records, None, progress):
             if isinstance(record, Problem):
                 tally.problem(record)
                 continue
             if record.id in latest:
-                tally.notice(getattr(record, "where", str(source)),
-                             f"id {record.id!r} repeated: keeping the last record")
+                repeats.add(record.where, repeated_id(record.id, latest[record.id].where,
+                                                      isinstance(record, Deletion)))
             latest.pop(record.id, None)
             latest[record.id] = record
+        repeats.close(str(source))
     for article_id in delete_ids:
         latest.pop(article_id, None)
         latest[article_id] = Deletion(article_id, "--delete")
@@ -377,6 +380,9 @@ def update_live(
         [(r.id, surface_text(r)) for r in latest.values() if isinstance(r, Article)],
         [r.id for r in latest.values() if isinstance(r, Deletion)],
     )
+    with ix.searcher() as searcher:  # issue 14: --update used to say "replaced 0" whatever it did
+        replaced = sum(1 for r in latest.values()
+                       if isinstance(r, Article) and searcher.document_number(id=r.id) is not None)
     upserted = deleted = 0
     writer = ix.writer(limitmb=memory_mb, codec=PresseCodec())
     try:
@@ -401,7 +407,7 @@ def update_live(
                 updated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     root.mark_ready(live.path, meta)
     return BuildReport(
-        generation=live.id, accepted=upserted, skipped=tally.skipped, replaced=0,
+        generation=live.id, accepted=upserted, skipped=tally.skipped, replaced=replaced,
         deleted=deleted, documents=documents, seconds=time.monotonic() - started,
         size_bytes=directory_size(live.path),
     )

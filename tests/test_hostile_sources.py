@@ -218,3 +218,63 @@ def test_a_record_problem_names_where_it_is_in_json(tmp_path: Path) -> None:
 
     assert run.status == 0, run.err
     assert f"{update}:1: published: date '9999-12-31T23:59:59-14:00' is out of range" in run.err
+
+
+# --- repeated ids, and the lock, through the command --------------------------------------------
+
+
+def test_repeated_ids_in_an_update_name_their_lines_and_are_summarised(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    assert reindex(root, "--source", write_jsonl(tmp_path / "a.jsonl", GOOD)).status == 0
+    records = [{**GOOD, "id": f"r{i % 25}", "title": f"Version {i}"} for i in range(50)]
+    update = write_jsonl(tmp_path / "u.jsonl", *records, {**GOOD, "title": "Nouveau titre"})
+
+    run = reindex(root, "--update", "--source", update)
+
+    assert run.status == 0, run.err
+    notices = [line for line in run.lines if " repeated (first at " in line]
+    assert len(notices) == 20
+    assert notices[0] == (f"{update}:26: id 'r0' repeated (first at {update}:1): "
+                          "keeping the last record")
+    assert f"{update}: … and 5 more repeated ids" in run.lines
+    summary = run.summary()
+    assert (summary["accepted"], summary["replaced"]) == ("26", "1")  # "bon" was replaced
+    assert stored(root, "r3")["title"] == "Version 28"
+
+
+def test_repeated_ids_in_a_full_build_are_summarised_too(tmp_path: Path) -> None:
+    records = [{**GOOD, "id": f"r{i % 3}"} for i in range(30)]
+    source = write_jsonl(tmp_path / "a.jsonl", *records)
+
+    run = reindex(tmp_path / "index", "--source", source)
+
+    assert run.status == 0, run.err
+    assert sum(" repeated (first at " in line for line in run.lines) == 20
+    assert f"{source}: … and 7 more repeated ids" in run.lines
+    assert f"{source}:4: id 'r0' repeated (first at {source}:1)" in run.err
+
+
+def test_a_lock_of_invalid_utf8_does_not_block_the_reindex(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    root.mkdir()
+    (root / "LOCK").write_bytes(b"\xff\xfe pid \xc3\x28")
+
+    run = reindex(root, "--source", write_jsonl(tmp_path / "a.jsonl", GOOD))
+
+    assert run.status == 0, run.err
+    assert live_ids(root) == {"bon"}
+
+
+def test_a_lock_symlinked_to_a_file_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    root.mkdir()
+    precious = tmp_path / "precious.conf"
+    precious.write_text("à garder\n", encoding="utf-8")
+    os.symlink(precious, root / "LOCK")
+
+    run = reindex(root, "--source", write_jsonl(tmp_path / "a.jsonl", GOOD))
+
+    assert run.status == 1
+    assert run.lines == [f"reindex: error: {root / 'LOCK'} is a symbolic link (to "
+                         f"'{precious}'); refusing to write through it: remove it and run again"]
+    assert precious.read_text(encoding="utf-8") == "à garder\n"
