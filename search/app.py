@@ -25,6 +25,7 @@ import falcon
 import falcon.media
 
 from index.config import Settings
+from search.cors import CORS
 from search.engine import Engine
 from search.errors import SearchError
 from search.resources.articles import SimilarArticles
@@ -58,7 +59,7 @@ def create_app(
     middleware: list[Any] = []
     if settings.cors_origins:
         allowed = "*" if "*" in settings.cors_origins else settings.cors_origins
-        middleware.append(falcon.CORSMiddleware(allow_origins=allowed))
+        middleware.append(CORS(allow_origins=allowed))
     middleware.append(ResponseHeaders(settings))
     app = falcon.App(middleware=middleware)
 
