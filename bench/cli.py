@@ -19,7 +19,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import http, indexing, latency, relevance, report, similar, workload
+from bench import (
+    hostile,
+    http,
+    indexing,
+    latency,
+    relevance,
+    report,
+    similar,
+    workers,
+    workload,
+)
 from bench.collection import CollectionError
 from bench.common import Report, machine
 
@@ -30,6 +40,8 @@ COMMANDS = {
     "query": (latency, "in-process latency p50/p95/p99 of search, similar and suggest"),
     "http": (http, "gunicorn under load (wrk): requests/s, p50/p99, beside /health"),
     "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
+    "workers": (workers, "gunicorn sync vs gthread workers: slow clients, throughput, nginx"),
+    "hostile": (hostile, "costliest queries' wall time; a normal reader under 5 attackers"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -45,6 +57,8 @@ examples:
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/query.json
   scripts/bench http --index-dir var/index --queries docs/bench-results/queries.jsonl \\
       --concurrency 8 --seconds 20 --out docs/bench-results/http.json
+  scripts/bench workers --index-dir var/index --out docs/bench-results/workers.json
+  scripts/bench hostile --index-dir var/index --out docs/bench-results/hostile.json
   scripts/bench report
 """
 

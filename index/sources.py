@@ -2,14 +2,15 @@
 
 ``read_source(path)`` streams the records of one source (``Article``, ``Deletion`` or ``Problem``,
 see ``index.articles``) without holding the corpus in memory; every raw record goes through
-``article_from_mapping``, the one validator, with the longest article allowed (``max_chars``).
-What is read is bounded too: a JSON line or a page over ``RAW_BYTES_PER_CHAR × max_chars`` bytes
-is skipped unread; a pages folder yields only regular files inside the folder (a symlink pointing
-out of it, a FIFO, a device, a sub-folder is a ``Problem``, and is never opened for reading). A bad record becomes a ``Problem`` whose ``where`` is
-``path:line`` and the stream goes on; a source that cannot be read at all (missing, unknown format,
-a folder without pages, XML that is malformed or hostile) raises ``SourceError``. Missing paths and
-unknown formats are refused when ``read_source`` is called; malformed XML only when the parser
-reaches it, so a consumer must treat ``SourceError`` from the stream as fatal for the whole run.
+``article_from_mapping``, the one validator, with the longest article allowed (``max_chars``). What
+is read is bounded too: a JSON line or a page over ``RAW_BYTES_PER_CHAR × max_chars`` bytes is
+skipped unread; a pages folder yields only regular files inside the folder (a symlink pointing out
+of it, a FIFO, a device, a sub-folder is a ``Problem``, and is never opened for reading). A bad
+record becomes a ``Problem`` whose ``where`` is ``path:line`` and the stream goes on; a source that
+cannot be read at all (missing, unknown format, a folder without pages, XML that is malformed or
+hostile) raises ``SourceError``. Missing paths and unknown formats are refused when ``read_source``
+is called; malformed XML only when the parser reaches it, so a consumer must treat ``SourceError``
+from the stream as fatal for the whole run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
@@ -113,7 +114,11 @@ def _read_jsonl(path: Path, max_chars: int) -> Iterator[Record]:
         raise SourceError(f"{path}: cannot read: {exc}") from None
 
 
-def _bounded_lines(stream: IO[bytes], cap: int) -> Iterator[tuple[int, bytes | None, int]]:
+class _Lines(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _bounded_lines(stream: _Lines, cap: int) -> Iterator[tuple[int, bytes | None, int]]:
     """(line number, line, size) for each line; the line is None when longer than ``cap`` bytes,
     and only ``cap`` bytes of it are ever held in memory at once."""
     lineno = 0

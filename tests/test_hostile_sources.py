@@ -50,7 +50,8 @@ def stored(root: Path, article_id: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
-    ("title", "titre \ud800 cassé", "title: not valid Unicode: lone surrogate U+D800 at character 7"),
+    ("title", "titre \ud800 cassé",
+     "title: not valid Unicode: lone surrogate U+D800 at character 7"),
     ("body", "corps \udfff", "body: not valid Unicode: lone surrogate U+DFFF at character 7"),
     ("summary", "chapeau \ufffe", "summary: not valid Unicode: noncharacter U+FFFE"),
     ("author", "\ufdd0Auteur", "author: not valid Unicode: noncharacter U+FDD0 at character 1"),
@@ -212,7 +213,8 @@ def test_a_record_problem_names_where_it_is_in_json(tmp_path: Path) -> None:
     # The same reasons reach --update too, with the line of the record.
     root = tmp_path / "index"
     assert reindex(root, "--source", write_jsonl(tmp_path / "a.jsonl", GOOD)).status == 0
-    update = write_jsonl(tmp_path / "u.jsonl", json.dumps({**GOOD, "published": "9999-12-31T23:59:59-14:00"}))
+    late = {**GOOD, "published": "9999-12-31T23:59:59-14:00"}
+    update = write_jsonl(tmp_path / "u.jsonl", json.dumps(late))
 
     run = reindex(root, "--update", "--source", update)
 

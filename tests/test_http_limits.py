@@ -70,7 +70,9 @@ def assert_json_error(answer: tuple[int, dict[str, str], bytes], status: int, co
 
 
 @pytest.mark.slow
-def test_gunicorn_limits_answer_json_and_fit_the_q_limit(sample_index: Path, tmp_path: Path) -> None:
+def test_gunicorn_limits_answer_json_and_fit_the_q_limit(
+    sample_index: Path, tmp_path: Path
+) -> None:
     port = free_port()
     env = server_env(PRESSE_INDEX_DIR=str(sample_index), PRESSE_BIND=f"127.0.0.1:{port}",
                      PRESSE_WORKERS="1")

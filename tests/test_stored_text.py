@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-
 from urllib.parse import quote, urlencode
 
 import pytest
