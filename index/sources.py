@@ -377,6 +377,13 @@ def _items(collector: _ItemCollector, path: Path, max_chars: int) -> Iterator[Re
         # Drafts, pages, attachments, revisions and menu items are not articles: skipped quietly.
         if fields.get("wp:post_type") != "post" or fields.get("wp:status") != "publish":
             continue
+        # Refused before its HTML is turned into text, which would cost time in its size.
+        if (size := sum(map(len, fields.values()))) > RAW_BYTES_PER_CHAR * max_chars:
+            yield Problem(f"{path}:{line}", f"item of {size:,} characters, over the limit of "
+                                            f"{RAW_BYTES_PER_CHAR * max_chars:,} "
+                                            f"({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS)"
+                                            ": skipped unread")
+            continue
         published = fields.get("wp:post_date_gmt", "").strip()
         creator = fields.get("dc:creator", "")
         raw = {
