@@ -13,6 +13,7 @@ than ``post_fork``, because ``post_fork`` runs before the worker has loaded the 
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -32,6 +33,11 @@ worker_class = "sync"  # the work is CPU-bound and short: one request at a time 
 timeout = _settings.timeout_s
 graceful_timeout = _settings.timeout_s
 keepalive = 5
+# The longest request line the API needs: q may hold 500 characters (search.resources.params);
+# a 4-byte character is 12 bytes once %-encoded, so "GET /search?q=" + 6,000 + " HTTP/1.1" is
+# 6,023 bytes, and the rest (page, per_page, section, tag, from, to, sort) fits in what is left.
+# Gunicorn's default, 4,094, answered 414 to 500 such characters. 8,190 is gunicorn's maximum.
+limit_request_line = 8190
 preload_app = False
 proc_name = "presse-search"
 # Gunicorn >= 25 opens a control socket at one fixed per-user path ($HOME/.gunicorn/gunicorn.ctl)
@@ -61,6 +67,49 @@ def _drop_server_header() -> None:
 
 
 _drop_server_header()
+
+# What gunicorn answers itself, for requests that never reach the app; the JSON shape of the API.
+# Messages are ours: gunicorn's would echo the attacker's request line back.
+_GUNICORN_ERRORS = {
+    400: ("bad_request", "the request is not valid HTTP"),
+    403: ("forbidden", "request forbidden"),
+    414: ("uri_too_long", f"the request line is over {limit_request_line} bytes (q is at most "
+                          "500 characters)"),
+    417: ("expectation_failed", "unsupported Expect header"),
+    431: ("request_header_fields_too_large", "request headers too large or too many"),
+    500: ("internal_error", "the search service failed to answer; please try again later"),
+    501: ("not_implemented", "unsupported transfer coding"),
+}
+
+
+def _json_errors() -> None:
+    """Give the errors gunicorn writes itself (400, 414, 431...) the API's JSON error shape.
+
+    Gunicorn writes them with ``gunicorn.util.write_error`` (an HTML page) when it cannot parse a
+    request, before any application code runs, and has no setting for their format; the function
+    is replaced here, in the master, so every worker inherits the change (as with the ``Server``
+    header above). ``tests/test_http_limits.py`` checks each over real HTTP. What stays outside
+    it: a worker killed by ``PRESSE_TIMEOUT`` closes the connection without an answer (nginx, in
+    front, answers that with its own JSON 502; see deploy/nginx.conf).
+    """
+    from gunicorn import util
+
+    if getattr(util.write_error, "writes_json", False):
+        return
+
+    def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        code, message = _GUNICORN_ERRORS.get(status_int, ("http_error", reason))
+        body = json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
+        head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+                "Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+                f"Cache-Control: no-store\r\nContent-Length: {len(body)}\r\n\r\n")
+        util.write_nonblock(sock, head.encode("latin-1") + body)
+
+    write_json_error.writes_json = True  # type: ignore[attr-defined]
+    util.write_error = write_json_error
+
+
+_json_errors()
 
 accesslog = "-"
 # client, request line, status, bytes, duration in ms, user agent

@@ -19,7 +19,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import http, indexing, latency, relevance, report, scale, similar, workload
+from bench import (
+    hostile,
+    http,
+    indexing,
+    latency,
+    relevance,
+    report,
+    scale,
+    similar,
+    workers,
+    workload,
+)
 from bench.collection import CollectionError
 from bench.common import Report, machine
 
@@ -31,6 +42,8 @@ COMMANDS = {
     "http": (http, "gunicorn under load (wrk): requests/s, p50/p99, beside /health"),
     "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
     "scale": (scale, "the corpus xK: build, worker memory, latency, throughput, update"),
+    "workers": (workers, "gunicorn sync vs gthread workers: slow clients, throughput, nginx"),
+    "hostile": (hostile, "costliest queries' wall time; a normal reader under 5 attackers"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -48,6 +61,8 @@ examples:
       --concurrency 8 --seconds 20 --out docs/bench-results/http.json
   scripts/bench scale --factor 4 --corpus ../shared/corpus/orangesum-fr-news.jsonl.gz \
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/scale-x4.json
+  scripts/bench workers --index-dir var/index --out docs/bench-results/workers.json
+  scripts/bench hostile --index-dir var/index --out docs/bench-results/hostile.json
   scripts/bench report
 """
 

@@ -51,7 +51,8 @@ LUA = Path(__file__).with_name("http.lua")
 TARGET_SHARE = 0.30  # issue 3: search throughput at least 30 % of /health's
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--index-dir`` and ``--workers``: what every benchmark that starts a ``Server`` takes."""
     parser.add_argument(
         "--index-dir",
         type=Path,
@@ -59,15 +60,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a built index root (CURRENT + generations/) for the server",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn workers (default: the setting's default, 2 x cores + 1)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_server_arguments(parser)
+    parser.add_argument(
         "--queries",
         type=Path,
         required=True,
         help="query workload (JSONL with 'text', or one query per line)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        help="gunicorn workers (default: the setting's default, 2 x cores + 1)",
     )
     parser.add_argument(
         "--concurrency", default="8", help="concurrent connections; several as 1,8,16 (default 8)"

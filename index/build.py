@@ -37,10 +37,11 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from index import manifest
-from index.articles import Article, Deletion, Problem, Record
+from index.articles import MAX_ARTICLE_CHARS, Article, Deletion, Problem, Record
 from index.codec import PresseCodec
 from index.generations import Generation, IndexRoot, directory_size
 from index.image import SUFFIX
+from index.problems import SummarisedNotices, repeated_id
 from index.schema import STEMMER, article_from_stored, build_schema
 from index.segments import SegmentBuilder, WrittenSegment, write_segments
 from index.sources import detect_format, read_source
@@ -165,13 +166,15 @@ def full_build(
     max_shrink: float = 0.5,
     allow_shrink: bool = False,
     stemmer: str = STEMMER,
+    max_article_chars: int = MAX_ARTICLE_CHARS,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
 ) -> BuildReport:
     """Build a new generation from ``source`` and make it live. Call with the lock held."""
     started = time.monotonic()
     fmt = fmt or detect_format(source)
-    records = _with_progress(read_source(source, fmt), estimate_total(source, fmt), progress)
+    records = _with_progress(read_source(source, fmt, max_chars=max_article_chars),
+                             estimate_total(source, fmt), progress)
     root.remove_partial()
     gen_id, path = root.new_generation_dir()
     try:
@@ -179,6 +182,7 @@ def full_build(
         tally = _Tally(max_errors, on_problem)
         last_seq: dict[str, tuple[int, str, bool]] = {}  # id -> (seq, where, is_article)
         repeated: set[str] = set()
+        repeats = SummarisedNotices(tally.notice, "repeated ids")
 
         def articles() -> Iterator[tuple[int, Article]]:
             for seq, record in enumerate(records):
@@ -188,13 +192,12 @@ def full_build(
                 where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
                 if record.id in last_seq:
                     repeated.add(record.id)
-                    outcome = ("keeping the last record" if isinstance(record, Article)
-                               else "deleted by this record")
-                    tally.notice(where, f"id {record.id!r} repeated (first at "
-                                        f"{last_seq[record.id][1]}): {outcome}")
+                    repeats.add(where, repeated_id(record.id, last_seq[record.id][1],
+                                                   isinstance(record, Deletion)))
                 last_seq[record.id] = (seq, where, isinstance(record, Article))
                 if isinstance(record, Article):
                     yield seq, record
+            repeats.close(str(source))
 
         written = write_segments(ix, articles(), processes=processes, stemmer=stemmer,
                                  memory_mb=memory_mb)
@@ -309,6 +312,7 @@ def apply_update(
     max_errors: int = 100,
     memory_mb: int = 256,
     keep_generations: int = 3,
+    max_article_chars: int = MAX_ARTICLE_CHARS,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
 ) -> BuildReport:
@@ -321,15 +325,18 @@ def apply_update(
     latest: dict[str, Article | Deletion] = {}
     if source is not None:
         fmt = fmt or detect_format(source)
-        for record in _with_progress(read_source(source, fmt), None, progress):
+        records = read_source(source, fmt, max_chars=max_article_chars)
+        repeats = SummarisedNotices(tally.notice, "repeated ids")
+        for record in _with_progress(records, None, progress):
             if isinstance(record, Problem):
                 tally.problem(record)
                 continue
             if record.id in latest:
-                tally.notice(getattr(record, "where", str(source)),
-                             f"id {record.id!r} repeated: keeping the last record")
+                repeats.add(record.where, repeated_id(record.id, latest[record.id].where,
+                                                      isinstance(record, Deletion)))
             latest.pop(record.id, None)
             latest[record.id] = record
+        repeats.close(str(source))
     for article_id in delete_ids:
         latest.pop(article_id, None)
         latest[article_id] = Deletion(article_id, "--delete")

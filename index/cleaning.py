@@ -18,8 +18,16 @@ from html.parser import HTMLParser
 # Invisible characters that split words for the tokenizer without showing on the page: the soft
 # hyphen and zero-width marks that copy-pasted Word or CMS text is full of, and the byte-order mark.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
-# Control characters other than tab and newline never belong in an article.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab and newline never belong in an article: C0, DEL and C1 (the
+# C1 ones are what cp1252 quotes become when mis-decoded as Latin-1). They become spaces.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Code points that no text may hold: lone surrogates (half of a UTF-16 pair, which UTF-8 cannot
+# encode) and the 66 noncharacters (U+FDD0..U+FDEF, and the last two of each plane).
+_NOT_TEXT = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+    + "]"
+)
 # \s covers the no-break spaces of French typography (U+00A0, U+202F); they become plain spaces
 # so that "10 000" or "3,5 %" tokenise the same whichever space the newsroom typed.
 _SPACES = re.compile(r"\s+")
@@ -29,6 +37,16 @@ _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFC", html.unescape(text))
     return _CONTROL.sub(" ", _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+def invalid_character(text: str) -> str | None:
+    """Why ``text`` is not valid Unicode text (the first bad code point, and where), or None."""
+    match = _NOT_TEXT.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    kind = "lone surrogate" if 0xD800 <= code <= 0xDFFF else "noncharacter"
+    return f"{kind} U+{code:04X} at character {match.start() + 1}"
 
 
 def clean_text(text: str) -> str:
@@ -146,4 +164,7 @@ def parse_datetime(text: str) -> datetime:
         raise ValueError(f"cannot parse date {text!r} ({_DATE_HINT})") from None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+        raise ValueError(f"date {text!r} is out of range once converted to UTC") from None

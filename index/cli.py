@@ -148,6 +148,7 @@ def run(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
             report = apply_update(root, args.source, args.format, delete_ids=args.delete,
                                   max_errors=args.max_errors, memory_mb=settings.build_memory_mb,
                                   keep_generations=settings.keep_generations,
+                                  max_article_chars=settings.max_article_chars,
                                   on_problem=report_problem, progress=progress)
         else:
             report = full_build(root, args.source, args.format, max_errors=args.max_errors,
@@ -155,6 +156,7 @@ def run(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
                                 memory_mb=settings.build_memory_mb,
                                 keep_generations=settings.keep_generations,
                                 max_shrink=settings.max_shrink, allow_shrink=args.allow_shrink,
+                                max_article_chars=settings.max_article_chars,
                                 on_problem=report_problem, progress=progress)
     if isinstance(progress, Progress):
         progress.finish()

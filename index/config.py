@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from index.articles import MAX_ARTICLE_CHARS
+
 
 class ConfigError(ValueError):
     """A setting read from the environment has a value that cannot be used."""
@@ -46,6 +48,7 @@ class Settings:
     build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     build_memory_mb: int = 512
     max_shrink: float = 0.5
+    max_article_chars: int = MAX_ARTICLE_CHARS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -152,6 +155,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "share of the live index's articles a full build may lose before it is "
                 "refused (--allow-shrink overrides)",
                 lambda v: 0.0 <= v <= 1.0),
+    SettingSpec("max_article_chars", "PRESSE_MAX_ARTICLE_CHARS", _positive_int,
+                "longest article the reindexer accepts, in characters; a longer record is skipped",
+                lambda v: isinstance(v, int) and v >= 1),
 )
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"

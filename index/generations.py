@@ -24,11 +24,14 @@ indexing processes) would share the lock and keep it after its parent's death: c
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,30 +149,51 @@ class IndexRoot:
 
     @contextmanager
     def lock(self, purpose: str = "reindex", warn: TextIO = sys.stderr) -> Iterator[None]:
-        """Hold the writer's lock, or raise ``ReindexRunning`` naming the holder."""
+        """Hold the writer's lock, or raise ``ReindexRunning`` naming the holder.
+
+        ``LOCK`` must be a plain file of its own: a symlink (or a hard link) is refused, since
+        truncating it would empty the file it points to. Its content is only ever a message, so
+        any bytes in it (invalid UTF-8, not JSON) are read as "holder unknown", never an error.
+        """
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-        handle = os.fdopen(fd, "r+", encoding="utf-8")
         try:
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise GenerationError(
+                f"{self.lock_file} is a symbolic link (to {os.readlink(self.lock_file)!r}); "
+                "refusing to write through it: remove it and run again"
+            ) from None
+        handle = os.fdopen(fd, "r+b")
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+                raise GenerationError(f"{self.lock_file} is not a plain file of its own (a hard "
+                                      "link or a special file); remove it and run again")
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = _lock_holder(handle.read())
+                holder = _lock_holder(handle.read(_LOCK_READ))
                 raise ReindexRunning(
                     f"another reindex is running (pid {holder.get('pid', '?')}, "
                     f"started {holder.get('started', '?')})"
                 ) from None
-            previous = _lock_holder(handle.read())
+            previous = _lock_holder(handle.read(_LOCK_READ))
             if previous.get("pid"):
+                # All that is known: that run did not release the lock, and no process holds it
+                # now. Its pid may well be running again as something else (pid 1 always is).
                 print(
                     f"warning: taking over a stale lock left by pid {previous['pid']} "
-                    f"(started {previous.get('started', '?')}), which is no longer running",
+                    f"(started {previous.get('started', '?')}): that reindex did not finish, "
+                    "and no process holds the lock now",
                     file=warn,
                 )
             handle.seek(0)
             handle.truncate()
             started = datetime.now(UTC).isoformat(timespec="seconds")
-            json.dump({"pid": os.getpid(), "started": started, "purpose": purpose}, handle)
+            holder_text = json.dumps({"pid": os.getpid(), "started": started, "purpose": purpose})
+            handle.write(holder_text.encode("utf-8"))
             handle.flush()
             _held_lock_fds.add(fd)
             try:
@@ -262,12 +286,25 @@ def read_meta(path: Path) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _lock_holder(text: str) -> dict[str, Any]:
+_LOCK_READ = 4096  # a holder's message is under 100 bytes; never read more of whatever is there
+
+
+def _lock_holder(data: bytes) -> dict[str, str]:
+    """The pid and start time a ``LOCK`` names, as safe one-line strings; {} when unknown."""
     try:
-        holder = json.loads(text)
+        holder = json.loads(data.decode("utf-8", "replace"))
     except ValueError:
         return {}
-    return holder if isinstance(holder, dict) else {}
+    if not isinstance(holder, dict):
+        return {}
+    known: dict[str, str] = {}
+    pid = holder.get("pid")
+    if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+        known["pid"] = str(pid)
+    started = holder.get("started")
+    if isinstance(started, str) and re.fullmatch(r"[\w:+.-]{1,40}", started):
+        known["started"] = started
+    return known
 
 
 def _is_generation_id(name: str) -> bool:

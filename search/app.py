@@ -25,6 +25,7 @@ import falcon
 import falcon.media
 
 from index.config import Settings
+from search.cors import CORS
 from search.engine import Engine
 from search.errors import SearchError
 from search.resources.articles import SimilarArticles
@@ -58,11 +59,11 @@ def create_app(
     middleware: list[Any] = []
     if settings.cors_origins:
         allowed = "*" if "*" in settings.cors_origins else settings.cors_origins
-        middleware.append(falcon.CORSMiddleware(allow_origins=allowed))
+        middleware.append(CORS(allow_origins=allowed))
     middleware.append(ResponseHeaders(settings))
     app = falcon.App(middleware=middleware)
 
-    json_handler = falcon.media.JSONHandler(dumps=functools.partial(json.dumps, ensure_ascii=False))
+    json_handler = falcon.media.JSONHandler(dumps=dumps)
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.resp_options.default_media_type = falcon.MEDIA_JSON
 
@@ -79,6 +80,22 @@ def create_app(
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(SearchError, _search_error)
     return app
+
+
+def dumps(obj: Any) -> str:
+    """JSON as UTF-8 readers can read it (``ensure_ascii=False``), whatever the stored text holds.
+
+    Falcon encodes the text to UTF-8, which a lone surrogate cannot pass: an article stored with
+    one (the reindexer refuses them now, older generations may hold some) made every answer
+    holding it an empty 500. Such a document is sent ASCII-escaped instead (``\\ud800``), which
+    is valid JSON, so the reader gets the answer; the search cost is one failed encode.
+    """
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return text
 
 
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -333,7 +333,7 @@ def test_the_lock_of_a_killed_process_is_taken_over_with_a_warning(tmp_path: Pat
         with IndexRoot(tmp_path).lock(warn=warnings):
             assert json.loads((tmp_path / "LOCK").read_text())["pid"] == os.getpid()
     assert f"taking over a stale lock left by pid {proc.pid}" in warnings.getvalue()
-    assert "no longer running" in warnings.getvalue()
+    assert "that reindex did not finish, and no process holds the lock now" in warnings.getvalue()
 
 
 def test_a_stale_lock_file_is_taken_over_with_a_warning(tmp_path: Path) -> None:
@@ -344,16 +344,56 @@ def test_a_stale_lock_file_is_taken_over_with_a_warning(tmp_path: Path) -> None:
         pass
     assert warnings.getvalue() == (
         "warning: taking over a stale lock left by pid 999999999 "
-        "(started 2024-03-01T02:00:00+00:00), which is no longer running\n"
+        "(started 2024-03-01T02:00:00+00:00): that reindex did not finish, "
+        "and no process holds the lock now\n"
     )
 
 
-def test_a_lock_file_that_is_not_json_is_taken_over_quietly(tmp_path: Path) -> None:
-    (tmp_path / "LOCK").write_text("garbage", encoding="utf-8")
+def test_a_lock_left_by_pid_1_is_not_called_no_longer_running(tmp_path: Path) -> None:
+    # pid 1 always runs (and any pid may run again as something else): say only what is known.
+    (tmp_path / "LOCK").write_text('{"pid": 1, "started": "2024-03-01T02:00:00+00:00"}')
     warnings = io.StringIO()
     with IndexRoot(tmp_path).lock(warn=warnings):
         pass
+    assert "left by pid 1 " in warnings.getvalue()
+    assert "no longer running" not in warnings.getvalue()
+    assert "no process holds the lock now" in warnings.getvalue()
+
+
+@pytest.mark.parametrize("content", [
+    b"\xff\xfe\x00garbage \xc3\x28",  # invalid UTF-8
+    b'{"pid": "1\\nreindex: done", "started": "\\u001b[2J"}',  # a message meant to mislead
+    b'{"pid": true, "started": 5}',
+    b"[1, 2]",
+    b"",
+])
+def test_any_bytes_in_a_free_lock_are_taken_over(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "LOCK").write_bytes(content)
+    warnings = io.StringIO()
+    with IndexRoot(tmp_path).lock(warn=warnings):
+        assert json.loads((tmp_path / "LOCK").read_text())["pid"] == os.getpid()
     assert warnings.getvalue() == ""
+    assert (tmp_path / "LOCK").read_bytes() == b""
+
+
+@pytest.mark.parametrize(("link", "refusal"), [
+    (os.symlink, "LOCK is a symbolic link .*remove it and run again"),
+    (os.link, "LOCK is not a plain file of its own"),
+])
+def test_a_linked_lock_is_refused_and_the_other_file_kept(
+    tmp_path: Path, link: Callable[[Path, Path], None], refusal: str
+) -> None:
+    # Taking the lock truncates LOCK: through a link, that emptied another file.
+    target = tmp_path / "precious.txt"
+    target.write_text("données importantes\n", encoding="utf-8")
+    root = tmp_path / "index"
+    root.mkdir()
+    link(target, root / "LOCK")
+
+    with pytest.raises(GenerationError, match=refusal), IndexRoot(root).lock():
+        pass
+
+    assert target.read_text(encoding="utf-8") == "données importantes\n"
 
 
 def test_forked_children_do_not_keep_the_lock_after_their_parent_dies(tmp_path: Path) -> None:

@@ -469,3 +469,17 @@ def test_wxr_refusals_are_source_errors(tmp_path: Path, text: str, message: str)
     with pytest.raises(SourceError, match=message):
         list(read_source(path))
 
+
+
+def test_wxr_items_over_the_size_limit_are_skipped_before_conversion(tmp_path: Path) -> None:
+    path = tmp_path / "gros.xml"
+    big = POST.replace("<p>La ligne 2 desservira Hay Riad.</p>", "<p>mot</p>" * 200)
+    path.write_text(wxr(big + POST.replace(">9<", ">10<")), encoding="utf-8")
+
+    problem, article = read_source(path, max_chars=100)
+
+    assert isinstance(problem, Problem) and problem.where == f"{path}:6"
+    assert problem.reason.startswith("item of 2,")
+    assert problem.reason.endswith("over the limit of 1,200 (12 × PRESSE_MAX_ARTICLE_CHARS): "
+                                   "skipped unread")
+    assert isinstance(article, Article) and article.id == "10"
