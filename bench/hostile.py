@@ -34,6 +34,7 @@ from urllib.parse import quote
 from bench.common import Report, Table
 from bench.http import Server, add_server_arguments
 from bench.slow_clients import Answer, p95_ms, reader, timed_get
+from search.query import MAX_EXCLUSIONS, MAX_PHRASES, MAX_TERMS
 
 Q_LIMIT = 500
 NORMAL_QUERIES = ["maroc", "gouvernement", "économie", "football", "élections", "inflation",
@@ -85,14 +86,21 @@ def _fill(clauses: Any, limit: int = Q_LIMIT, prefix: str = "") -> str:
 
 
 def shapes(words: list[str]) -> dict[str, str]:
-    """The costly query shapes, each at most 500 characters."""
+    """The costly query shapes, each at most 500 characters and within the caps of
+    ``search.query`` (phrases, exclusions, terms): as many phrases or exclusions as allowed,
+    then frequent words up to the length limit."""
     top = words[:10]
-    pairs = [f'"{a} {b}"' for a, b in itertools.permutations(top, 2)]
-    triples = [f'"{a} {b} {c}"' for a, b, c in itertools.permutations(top, 3)]
+    pairs = [f'"{a} {b}"' for a, b in itertools.permutations(top, 2)][:MAX_PHRASES]
+    triples = [f'"{a} {b} {c}"' for a, b, c in itertools.permutations(top, 3)][:MAX_PHRASES]
+    negated = [f"-{p}" for p in pairs[:MAX_EXCLUSIONS]]
+
+    def fill() -> Any:  # repeated words add no term: the distinct ones stay under MAX_TERMS
+        return itertools.cycle(words[: MAX_TERMS // 2])
+
     return {
-        "quoted pairs": _fill(pairs),
-        "quoted triples": _fill(triples),
-        "negated pairs": _fill((f"-{p}" for p in pairs), prefix=f"{top[0]} {top[1]}"),
+        "quoted pairs": _fill(itertools.chain(pairs, fill())),
+        "quoted triples": _fill(itertools.chain(triples, fill())),
+        "negated pairs": _fill(itertools.chain(negated, fill()), prefix=f"{top[0]} {top[1]}"),
         "long OR list": _fill(itertools.chain.from_iterable(
             (w, "OR") for w in itertools.cycle(words))).removesuffix(" OR"),
         "500 chars of frequent words": _fill(itertools.cycle(words)),

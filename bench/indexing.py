@@ -267,6 +267,6 @@ def _plot_memory(path: Path, timelines: dict[str, list[list[float]]]) -> None:
 
 if __name__ == "__main__":
     # The child side of build_in_child: python -m bench.indexing child SYSTEM SOURCE FOLDER
-    if len(sys.argv) != 5 or sys.argv[1] != "child" or sys.argv[2] not in SYSTEMS:
-        sys.exit("usage: python -m bench.indexing child ours|baseline SOURCE FOLDER")
+    if len(sys.argv) != 5 or sys.argv[1] != "child" or sys.argv[2] not in (*SYSTEMS, "ours-1"):
+        sys.exit("usage: python -m bench.indexing child ours|ours-1|baseline SOURCE FOLDER")
     print(json.dumps(_child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))

@@ -12,6 +12,7 @@ from falcon.testing import TestClient
 
 from bench.hostile import Q_LIMIT, _Uncached, frequent_words, shapes
 from bench.proxy import DEPLOY_CONF, site_config
+from search.query import MAX_PHRASES
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_every_costly_shape_passes_validation(words: list[str], client: TestClie
         resp = client.simulate_get(route, query_string=query_string)
         assert resp.status_code in (200, 503), (name, resp.text)  # never a 400
     assert len(paths) == len(built)  # each request its own cache key
-    assert built["quoted pairs"].count('"') >= 2 * 30
+    assert built["quoted pairs"].count('"') == 2 * MAX_PHRASES  # as many as allowed
 
 
 def test_the_proxy_config_changes_only_the_addresses() -> None:
