@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,6 +26,7 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 from browser_env import Servers, results_page, type_query  # noqa: E402
+from conftest import REPO  # noqa: E402
 from playwright.sync_api import Page, Route, expect  # noqa: E402
 
 if TYPE_CHECKING:
@@ -300,3 +304,20 @@ def test_the_first_screen(servers: Servers, search_page: Opened) -> None:
     expect(examples.first).to_be_visible()
     examples.first.click()
     expect(results_page(page).first).to_be_visible()
+
+
+def test_bench_typing_against_a_running_server(servers: Servers, tmp_path: Path) -> None:
+    # In a process of its own: Playwright's sync API runs one instance per thread, and the
+    # tests' browser already holds this one.
+    queries = tmp_path / "queries.txt"
+    queries.write_text("maroc\ninflation\nx\n", encoding="utf-8")
+    out = tmp_path / "typing.json"
+    command = [sys.executable, "-m", "bench", "typing", "--url", servers.app]
+    command += ["--queries", str(queries), "--delay", "40", "--out", str(out)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ms from the last keystroke to the results on screen" in done.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["params"]["count"] == 2  # "x" is too short to be searched as it is typed
+    assert set(report["results"]["per_query_ms"]) == {"maroc", "inflation"}
+    assert 150 <= report["results"]["ms"]["p50"]["median"] < 5000

@@ -8,6 +8,7 @@ results (snippets of at least 13 px, no capitals), and Escape or a click elsewhe
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -210,3 +211,53 @@ def test_widget_keeps_hostile_text_inert_without_a_csp(servers: Servers, new_pag
     expect(hit.locator("h3 a")).to_have_count(0)
     page.wait_for_timeout(300)  # give an onerror time to fire, were there one
     assert watch.dialogs == []
+
+
+def test_widget_by_keyboard(servers: Servers, new_page: NewPage) -> None:
+    page, _ = new_page()
+    page.goto(servers.site + "/hosts/overflow.html")
+    type_query(page, "maroc", "#site-search")
+    results = panel(page)
+    expect(results.locator(".ps-hit").first).to_be_visible()
+    # The panel is last in the page, yet Tab from the box goes into it, Shift+Tab comes back.
+    page.keyboard.press("Tab")
+    expect(results.get_by_role("button", name="Fermer")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#site-search")).to_be_focused()
+    # Words cut below two letters: the panel does not go on showing results for "maroc".
+    page.keyboard.press("End")
+    for _ in range(4):
+        page.keyboard.press("Backspace")
+    expect(results).to_be_hidden()
+    page.locator("#site-search").click()
+    expect(results).to_be_hidden()
+
+
+def test_widget_shows_a_correction(servers: Servers, new_page: NewPage) -> None:
+    page, _ = new_page()
+    seen: list[str] = []
+
+    def correct_inflasion(route: Any) -> None:
+        url = route.request.url
+        seen.append(url)
+        if "correct=false" in url or "inflasion" not in url:
+            route.continue_()
+            return
+        answer = route.fetch(url=url.replace("inflasion", "inflation")).json()
+        answer = {**answer, "query": "inflasion", "corrected_query": "inflation"}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+    page.route("**/search?*", correct_inflasion)
+    page.goto(servers.site + "/hosts/flex.html")
+    type_query(page, "inflasion", "#site-search")
+    results = panel(page)
+    line = results.locator(".ps-correction")
+    expect(line).to_have_text("Résultats pour inflation — rechercher plutôt inflasion")
+    expect(results.locator(".ps-count")).to_have_text(re.compile("pour «\u00a0inflation\u00a0»"))
+    expect(page.get_by_role("status").filter(has_text="au lieu de")).to_have_count(1)
+    line.get_by_role("link").click()
+    expect(results.locator(".ps-message")).to_contain_text("Aucun résultat pour «\u00a0inflasion")
+    assert "correct=false" in seen[-1]
+    expect(page.locator("#site-search")).to_have_value("inflasion")

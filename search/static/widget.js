@@ -726,10 +726,21 @@
           this.close(false);
         }
       }, true);
+      // The panel comes last in the page's order: Tab from the box goes into it, and Shift+Tab
+      // from its first control comes back to the box.
+      this.input.addEventListener("keydown", (event) => {
+        if (event.key !== "Tab" || event.shiftKey || !this.isOpen) return;
+        event.preventDefault();
+        this.panel.querySelector("button, a[href]")?.focus();
+      });
       this.panel.addEventListener("keydown", (event) => {
         if (event.key === "Escape") {
           event.preventDefault();
           this.close(true);
+        } else if (event.key === "Tab" && event.shiftKey
+          && event.composedPath()[0] === this.panel.querySelector("button, a[href]")) {
+          event.preventDefault();
+          this.input.focus();
         }
       });
       let frame = 0;
@@ -793,7 +804,9 @@
     /** Results as the reader types (after the pause): the first page, replaced when they arrive. */
     live(text) {
       if (text.length < MIN_PREFIX) {
-        if (!text) this.close(false);
+        // The panel must not go on showing results for words the box no longer holds.
+        this.hasAnswer = false;
+        this.close(false);
         return;
       }
       this.search(text, 1, false);
