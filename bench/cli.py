@@ -19,16 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import (
-    http,
-    indexing,
-    keystrokes,
-    latency,
-    relevance,
-    report,
-    similar,
-    workload,
-)
+from bench import http, indexing, keystrokes, latency, relevance, report, similar, workload
 from bench.collection import CollectionError
 from bench.common import Report, machine
 
@@ -38,8 +29,8 @@ COMMANDS = {
     "queries": (workload, "generate a workload of short news queries from corpus titles"),
     "query": (latency, "in-process latency p50/p95/p99 of search, similar and suggest"),
     "http": (http, "gunicorn under load (wrk): requests/s, p50/p99, beside /health"),
-    "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
     "typing": (keystrokes, "keystroke to rendered results on the search page, headless Chromium"),
+    "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -53,10 +44,10 @@ examples:
       --out docs/bench-results/queries.jsonl
   scripts/bench --repeat 3 query --corpus ../shared/corpus/orangesum-fr-news.jsonl.gz \\
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/query.json
-  scripts/bench http --index-dir var/index --queries docs/bench-results/queries.jsonl \\
-      --concurrency 8 --seconds 20 --out docs/bench-results/http.json
   scripts/bench --repeat 3 typing --url http://127.0.0.1:8000 --count 20 \\
       --out docs/bench-results/typing.json
+  scripts/bench http --index-dir var/index --queries docs/bench-results/queries.jsonl \\
+      --concurrency 8 --seconds 20 --out docs/bench-results/http.json
   scripts/bench report
 """
 

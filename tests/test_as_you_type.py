@@ -287,7 +287,14 @@ def test_the_pager_says_where_it_stops(servers: Servers, search_page: Opened) ->
 def test_section_labels_name_the_sections(servers: Servers, search_page: Opened) -> None:
     page, _ = search_page
     labels = {"Économie": "Économie & finances"}
-    amend(page, "search", lambda answer, url: {**answer, "section_labels": labels})
+
+    def labelled(answer: dict[str, Any], url: str) -> dict[str, Any]:
+        # As the API does with PRESSE_SECTION_LABELS: a label beside each facet, and the map.
+        for facet in answer["facets"]["section"]:
+            facet["label"] = labels.get(facet["value"], facet["value"])
+        return {**answer, "section_labels": labels}
+
+    amend(page, "search", labelled)
     page.goto(servers.app + "/?q=inflation")
     facet = page.locator(".facet", has_text="Économie & finances")
     expect(facet).to_have_count(1)

@@ -191,7 +191,7 @@
         navigate({ ...base, sections, page: 1 });
       });
       return el("li", { class: "facet" }, box, el("label", { for: box.id },
-        el("span", { class: "facet__name" }, label || P.sectionLabel(labels, value)),
+        el("span", { class: "facet__name" }, labels[value] || label || value),
         el("span", { class: "facet__count" }, P.formatNumber(count))));
     }));
     if (focused !== null) {

@@ -286,7 +286,11 @@
       ? data.completions.filter((c) => c && c.text)
       : (data.suggestions || []).map((text) => ({ text }));
     const labels = data.section_labels || {};
-    const articles = (data.articles || []).filter((a) => a && a.title).slice(0, MAX_ARTICLES);
+    // The same article can come with several completions: it is offered once.
+    const seen = new Set();
+    const articles = (data.articles || [])
+      .filter((a) => a && a.title && !seen.has(a.id || a.url) && seen.add(a.id || a.url))
+      .slice(0, MAX_ARTICLES);
     return [
       ...completions.map((c) => ({ kind: "query", text: c.text, typed: typedLength(c, prefix) })),
       ...articles.map((a) => ({
@@ -305,7 +309,8 @@
    * options.container: where the list goes (default <body>, placed under the input: it works
    * whatever the layout around the input); options.floating: false for a list laid out in place;
    * options.announce: the live region to speak through; options.onEscape: returns true when it
-   * handled Escape; options.onArticle: called with an article option that was chosen.
+   * handled Escape; options.onArticle: called with an article option that was chosen;
+   * options.limit: how many completions to ask for (6).
    */
   class Combobox {
     constructor(input, api, onSubmit, options = {}) {
@@ -315,6 +320,7 @@
       this.onEscape = options.onEscape || (() => false);
       this.onArticle = options.onArticle || ((item) => window.location.assign(item.url));
       this.floating = options.floating !== false;
+      this.limit = options.limit || 6;
       this.requests = new Latest(api);
       this.items = [];
       this.active = -1;
@@ -364,7 +370,7 @@
     async load(prefix) {
       if (prefix.length < MIN_PREFIX) return;
       try {
-        const data = await this.requests.get("suggest", { q: prefix, limit: 6 });
+        const data = await this.requests.get("suggest", { q: prefix, limit: this.limit });
         if (data) this.open(suggestionItems(data, prefix));
       } catch (error) {
         this.close(); // suggestions are a convenience: without them, searching still works
@@ -378,6 +384,8 @@
         role: "option", "aria-selected": "false", "data-index": index,
       }, ...(item.kind === "article"
         ? [el("span", { class: "ps-option__title" }, item.text),
+          // A comma for screen readers (and copied text) between the title and its section.
+          item.section ? el("span", { class: "ps-visually-hidden" }, ", ") : null,
           item.section ? el("span", { class: "ps-option__section" }, item.section) : null]
         : [item.text.slice(0, item.typed), el("b", {}, item.text.slice(item.typed))]));
       const queries = items.filter((item) => item.kind === "query");
@@ -669,7 +677,8 @@
       this.input = (options.input && document.querySelector(options.input)) || this.renderBox(tag);
       this.renderPanel();
       this.combobox = new Combobox(this.input, this.api, (query) => this.commit(query), {
-        container: this.suggestSlot, floating: false, announce: this.announce,
+        // 4 completions and 3 articles leave the first result on a phone's first screen.
+        container: this.suggestSlot, floating: false, announce: this.announce, limit: 4,
         onEscape: () => this.close(true),
       });
       this.typing = new Typing(this.input, () => this.searches.cancel(), (text) => this.live(text));
