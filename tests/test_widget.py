@@ -111,6 +111,12 @@ def test_widget_in_a_site_header(
     assert area["y"] + area["height"] <= size["height"], area
     assert area["width"] >= min(size["width"], 480) - 16 and area["height"] >= 200, area
     assert probe["onTop"], "something of the site covers the panel's centre"
+    input_box = box.bounding_box()
+    assert input_box is not None
+    assert area["y"] >= input_box["y"] + input_box["height"], (area, input_box)  # under the box
+    if viewport == "phone":  # a sheet: the whole width, down to the bottom of the screen
+        assert area["x"] == 0 and area["width"] == size["width"], area
+        assert area["y"] + area["height"] == size["height"], area
     assert heights(page) == before  # the header did not grow, the logo did not wrap
     assert probe["snippet"]["fontSize"] >= 13, probe
     assert probe["count"]["fontSize"] >= 13, probe
