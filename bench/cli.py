@@ -23,6 +23,7 @@ from bench import (
     hostile,
     http,
     indexing,
+    keystrokes,
     latency,
     relevance,
     report,
@@ -40,6 +41,7 @@ COMMANDS = {
     "queries": (workload, "generate a workload of short news queries from corpus titles"),
     "query": (latency, "in-process latency p50/p95/p99 of search, similar and suggest"),
     "http": (http, "gunicorn under load (wrk): requests/s, p50/p99, beside /health"),
+    "typing": (keystrokes, "keystroke to rendered results on the search page, headless Chromium"),
     "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
     "scale": (scale, "the corpus xK: build, worker memory, latency, throughput, update"),
     "workers": (workers, "gunicorn sync vs gthread workers: slow clients, throughput, nginx"),
@@ -57,9 +59,11 @@ examples:
       --out docs/bench-results/queries.jsonl
   scripts/bench --repeat 3 query --corpus ../shared/corpus/orangesum-fr-news.jsonl.gz \\
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/query.json
+  scripts/bench --repeat 3 typing --url http://127.0.0.1:8000 --count 20 \\
+      --out docs/bench-results/typing.json
   scripts/bench http --index-dir var/index --queries docs/bench-results/queries.jsonl \\
       --concurrency 8 --seconds 20 --out docs/bench-results/http.json
-  scripts/bench scale --factor 4 --corpus ../shared/corpus/orangesum-fr-news.jsonl.gz \
+  scripts/bench scale --factor 4 --corpus ../shared/corpus/orangesum-fr-news.jsonl.gz \\
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/scale-x4.json
   scripts/bench workers --index-dir var/index --out docs/bench-results/workers.json
   scripts/bench hostile --index-dir var/index --out docs/bench-results/hostile.json

@@ -30,6 +30,10 @@ from index.generations import IndexRoot
 from search.app import create_app
 from search.engine import Engine
 
+# The browser tests' fixtures (Chromium, the app under gunicorn, the news sites that embed the
+# widget), shared by the modules that drive a browser; they skip without Chromium.
+pytest_plugins = ["browser_env"]
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CORPUS = REPO / "data" / "sample" / "articles.jsonl"
 SITE_ORIGIN = "https://www.exemple.ma"

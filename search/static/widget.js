@@ -7,12 +7,21 @@
  *   data-endpoint   base URL of the search API (default: the server widget.js came from)
  *   data-input      CSS selector of the site's own <input> to attach to (default: the widget
  *                   renders its own box where the script tag is)
- *   data-results    CSS selector of the element to show results in (default: a panel after the box)
  *   data-autostart  "false" only defines window.PresseSearch (what the search page does)
+ *
+ * Drop-in safety: everything the widget draws lives in Shadow DOM (the site's CSS cannot reach
+ * it, and it resets what would inherit), sized in px (the site's root font size does not matter),
+ * and its results panel hangs off <body> with fixed coordinates taken from the input (the site's
+ * header layout, `overflow: hidden` included, cannot clip it or grow because of it).
  *
  * Safety: title_html and snippet_html are the only strings the API marks up, and even they never
  * reach innerHTML: `markedText` builds DOM nodes from them, honouring <mark> and nothing else.
- * Every other string goes in as text, and links only ever get http(s) URLs.
+ * Every other string goes in as text, and links only ever get http(s) URLs. No inline style or
+ * script is ever created (positions are set through the CSSOM), so a strict CSP is enough.
+ *
+ * Every rendering of results dispatches a "presse-search:rendered" event on `document`, whose
+ * detail says which query was shown and how long after the last keystroke (the typing benchmark
+ * and the tests listen to it).
  */
 (function () {
   "use strict";
@@ -20,9 +29,13 @@
   const script = document.currentScript;
   const DEBOUNCE_MS = 150; // one request per pause in typing, not one per keystroke
   const TIMEOUT_MS = 8000;
-  const MIN_PREFIX = 2; // one letter completes to half the dictionary
+  const MIN_PREFIX = 2; // one letter completes to half the dictionary, and matches everything
   const PER_PAGE = 10;
   const MAX_WINDOW = 1000; // the API refuses page × per_page beyond this
+  const MAX_ARTICLES = 3; // article titles in the suggestion list, beside the completions
+  const SHEET_MAX_WIDTH = 640; // at or under this viewport width the panel is a full-width sheet
+  const POPOVER_WIDTH = 640;
+  const MARGIN = 8; // between the panel and the viewport's edges
 
   /* ---------- French formatting ---------- */
 
@@ -98,14 +111,29 @@
     return node;
   }
 
-  /** One polite live region per page, so screen readers hear counts without moving focus. */
-  let liveRegion = null;
+  /**
+   * A polite live region inside `parent`, so screen readers hear counts without moving focus.
+   * It is created at once: a region must exist before it speaks, or screen readers miss the first.
+   */
+  function liveRegion(parent) {
+    const region = el("div", { class: "ps-visually-hidden", role: "status" });
+    parent.append(region);
+    return (text) => { region.textContent = text; };
+  }
+
+  /** The page's own live region (the widget has one in its Shadow DOM). */
+  let pageAnnounce = null;
   function announce(text) {
-    if (!liveRegion) {
-      liveRegion = el("div", { class: "ps-visually-hidden", role: "status" });
-      document.body.append(liveRegion);
-    }
-    liveRegion.textContent = text;
+    pageAnnounce = pageAnnounce || liveRegion(document.body);
+    pageAnnounce(text);
+  }
+
+  /** Tells listeners (the typing benchmark, the tests) that results for `query` are on screen. */
+  function rendered(query, total, typedAt) {
+    const now = performance.now();
+    document.dispatchEvent(new CustomEvent("presse-search:rendered", {
+      detail: { query, total, at: now, sinceKeystroke: typedAt ? now - typedAt : null },
+    }));
   }
 
   /* ---------- the API ---------- */
@@ -123,6 +151,7 @@
     constructor(endpoint) {
       const base = String(endpoint);
       this.base = new URL(base.endsWith("/") ? base : `${base}/`, document.baseURI);
+      this.diagnosed = false;
     }
 
     url(path, params) {
@@ -151,18 +180,42 @@
         return await resp.json();
       } catch (error) {
         if (signal?.aborted || error instanceof ApiError) throw error;
+        if (!controller.signal.aborted) this.diagnose();
         throw new ApiError("unavailable", 0);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener("abort", abort);
       }
     }
+
+    /**
+     * Tells the site's developer, once, why the API gave no answer. A browser hides the reason of
+     * a CORS refusal from scripts, so the service is asked again without CORS (an opaque answer
+     * for its stylesheet): if that arrives, the service is up and refused this page's origin.
+     */
+    async diagnose() {
+      if (this.diagnosed) return;
+      this.diagnosed = true;
+      const origin = window.location.origin;
+      if (this.base.origin === origin) return; // same origin: no CORS involved; the page says so
+      try {
+        await fetch(new URL("widget.css", this.base), {
+          mode: "no-cors", credentials: "omit", cache: "no-store",
+        });
+        console.error(`presse-search: the search service at ${this.base.origin} refused requests `
+          + `from this page's origin, ${origin}. Add it to PRESSE_CORS_ORIGINS on the service `
+          + `(e.g. PRESSE_CORS_ORIGINS=${origin}) and restart it.`);
+      } catch (error) {
+        console.error(`presse-search: no answer from the search service at ${this.base.href}. `
+          + "Is it running, and does this page's Content-Security-Policy allow it in connect-src?");
+      }
+    }
   }
 
   /**
    * One request in flight per purpose. Starting one aborts the previous, and an answer that comes
-   * back after a newer request started resolves to undefined: typing fast never shows the
-   * suggestions of an old prefix, nor a slow old query's results over a newer one's.
+   * back after a newer request started (or after `cancel()`) resolves to undefined: typing fast
+   * never shows the suggestions of an old prefix, nor a slow old query's results over a newer one's.
    */
   class Latest {
     constructor(api) {
@@ -191,32 +244,99 @@
     }
   }
 
+  /**
+   * Calls `onPause(text)` ~150 ms after the reader stops typing, and `onKey()` at every keystroke
+   * (where callers drop answers still on their way: none may be rendered after a newer keystroke).
+   * `typedAt` is the performance.now() of the last keystroke.
+   */
+  class Typing {
+    constructor(input, onKey, onPause) {
+      this.timer = 0;
+      this.typedAt = 0;
+      this.onPause = onPause;
+      input.addEventListener("input", () => {
+        this.typedAt = performance.now();
+        clearTimeout(this.timer);
+        onKey();
+        const text = input.value.trim();
+        this.timer = setTimeout(() => onPause(text), DEBOUNCE_MS);
+      });
+    }
+
+    cancel() {
+      clearTimeout(this.timer);
+    }
+  }
+
   /* ---------- suggestions: the ARIA 1.2 combobox pattern ---------- */
 
+  /** How many characters of `text` the reader typed: the API's `typed` (a string or a length),
+   * else the prefix's length. The rest is the completion, shown in bold. */
+  function typedLength(completion, prefix) {
+    const typed = completion.typed;
+    const length = typeof typed === "number" ? typed
+      : typeof typed === "string" ? typed.length : prefix.length;
+    return Math.max(0, Math.min(length, completion.text.length));
+  }
+
+  /** The /suggest answer as options: the query completions, then up to 3 article titles. Uses
+   * `completions` and `articles` when the API gives them, else the plain `suggestions`. */
+  function suggestionItems(data, prefix) {
+    const completions = Array.isArray(data.completions)
+      ? data.completions.filter((c) => c && c.text)
+      : (data.suggestions || []).map((text) => ({ text }));
+    const labels = data.section_labels || {};
+    // The same article can come with several completions: it is offered once.
+    const seen = new Set();
+    const articles = (data.articles || [])
+      .filter((a) => a && a.title && !seen.has(a.id || a.url) && seen.add(a.id || a.url))
+      .slice(0, MAX_ARTICLES);
+    return [
+      ...completions.map((c) => ({ kind: "query", text: c.text, typed: typedLength(c, prefix) })),
+      ...articles.map((a) => ({
+        kind: "article", text: a.title, url: safeHref(a.url),
+        section: [].concat(a.section || []).map((s) => labels[s] || s).join(", "),
+      })),
+    ];
+  }
+
   /**
-   * Suggestions under a search input. The input keeps the focus and points at the highlighted
-   * option with aria-activedescendant. The listbox hangs off <body>, placed under the input, so
-   * that it works whatever the host page's layout around its input (flex rows, overflow: hidden).
+   * Suggestions under a search input. Where the input and the list share a document tree, the
+   * input keeps the focus and points at the highlighted option with aria-activedescendant; where
+   * they do not (the widget's list is in its Shadow DOM, the site's input is not, and ID references
+   * do not cross that boundary), the highlighted option is read out through the live region.
+   *
+   * options.container: where the list goes (default <body>, placed under the input: it works
+   * whatever the layout around the input); options.floating: false for a list laid out in place;
+   * options.announce: the live region to speak through; options.onEscape: returns true when it
+   * handled Escape; options.onArticle: called with an article option that was chosen;
+   * options.limit: how many completions to ask for (6).
    */
   class Combobox {
-    constructor(input, api, onSubmit) {
+    constructor(input, api, onSubmit, options = {}) {
       this.input = input;
       this.onSubmit = onSubmit;
+      this.announce = options.announce || announce;
+      this.onEscape = options.onEscape || (() => false);
+      this.onArticle = options.onArticle || ((item) => window.location.assign(item.url));
+      this.floating = options.floating !== false;
+      this.limit = options.limit || 6;
       this.requests = new Latest(api);
       this.items = [];
       this.active = -1;
-      this.timer = 0;
       this.listbox = el("ul", {
-        class: "ps-listbox", id: nextId("listbox"), role: "listbox", "aria-label": "Suggestions",
-        hidden: true,
+        class: `ps-listbox${this.floating ? "" : " ps-listbox--inline"}`, id: nextId("listbox"),
+        role: "listbox", "aria-label": "Suggestions", hidden: true,
       });
-      document.body.append(this.listbox);
-      announce(""); // a live region must exist before it speaks, or screen readers miss the first
-      for (const [name, value] of [["role", "combobox"], ["aria-autocomplete", "list"],
-        ["aria-expanded", "false"], ["aria-controls", this.listbox.id], ["autocomplete", "off"]]) {
-        input.setAttribute(name, value);
-      }
-      input.addEventListener("input", () => this.schedule());
+      (options.container || document.body).append(this.listbox);
+      this.sameTree = input.getRootNode() === this.listbox.getRootNode();
+      this.announce("");
+      input.setAttribute("role", "combobox");
+      input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-expanded", "false");
+      input.setAttribute("autocomplete", "off");
+      if (this.sameTree) input.setAttribute("aria-controls", this.listbox.id);
+      this.typing = new Typing(input, () => this.onKeystroke(), (prefix) => this.load(prefix));
       input.addEventListener("keydown", (event) => this.onKey(event));
       input.addEventListener("blur", () => this.close());
       // A mousedown would blur the input, closing the list before the click lands on an option.
@@ -228,28 +348,30 @@
       this.listbox.addEventListener("mousemove", (event) => {
         if (indexOf(event) !== this.active) this.highlight(indexOf(event));
       });
-      window.addEventListener("resize", () => this.place());
+      if (this.floating) window.addEventListener("resize", () => this.place());
     }
 
     get isOpen() {
       return !this.listbox.hidden;
     }
 
-    // The open list stays up while the reader types (no flicker); its options change when the
-    // answer for the new text arrives.
-    schedule() {
-      clearTimeout(this.timer);
+    get options() {
+      return [...this.listbox.querySelectorAll("[role=option]")];
+    }
+
+    /** The open list stays up while the reader types (no flicker); its options change when the
+     * answer for the new text arrives. An answer for older text is dropped at once. */
+    onKeystroke() {
       this.requests.cancel();
       this.highlight(-1);
-      const prefix = this.input.value.trim();
-      if (prefix.length < MIN_PREFIX) return this.close();
-      this.timer = setTimeout(() => this.load(prefix), DEBOUNCE_MS);
+      if (this.input.value.trim().length < MIN_PREFIX) this.close();
     }
 
     async load(prefix) {
+      if (prefix.length < MIN_PREFIX) return;
       try {
-        const data = await this.requests.get("suggest", { q: prefix, limit: 6 });
-        if (data) this.open(data.suggestions || []);
+        const data = await this.requests.get("suggest", { q: prefix, limit: this.limit });
+        if (data) this.open(suggestionItems(data, prefix));
       } catch (error) {
         this.close(); // suggestions are a convenience: without them, searching still works
       }
@@ -257,21 +379,39 @@
 
     open(items) {
       this.items = items;
-      this.listbox.replaceChildren(...items.map((text, index) => el("li", {
-        class: "ps-option", id: `${this.listbox.id}-${index}`, role: "option",
-        "aria-selected": "false", "data-index": index,
-      }, text)));
-      if (!items.length || document.activeElement !== this.input) return this.close();
+      const option = (item, index) => el("li", {
+        class: `ps-option ps-option--${item.kind}`, id: `${this.listbox.id}-${index}`,
+        role: "option", "aria-selected": "false", "data-index": index,
+      }, ...(item.kind === "article"
+        ? [el("span", { class: "ps-option__title" }, item.text),
+          // A comma for screen readers (and copied text) between the title and its section.
+          item.section ? el("span", { class: "ps-visually-hidden" }, ", ") : null,
+          item.section ? el("span", { class: "ps-option__section" }, item.section) : null]
+        : [item.text.slice(0, item.typed), el("b", {}, item.text.slice(item.typed))]));
+      const queries = items.filter((item) => item.kind === "query");
+      const articles = items.filter((item) => item.kind === "article");
+      const groupLabel = el("li", {
+        class: "ps-listbox__label", role: "presentation", id: nextId("articles"),
+      }, "Articles");
+      this.listbox.replaceChildren(...queries.map((item) => option(item, items.indexOf(item))));
+      if (articles.length) {
+        this.listbox.append(el("li", { role: "presentation", class: "ps-listbox__group" },
+          el("ul", { role: "group", "aria-labelledby": groupLabel.id },
+            groupLabel, ...articles.map((item) => option(item, items.indexOf(item))))));
+      }
+      if (!items.length || this.input.getRootNode().activeElement !== this.input) {
+        return this.close();
+      }
       this.listbox.hidden = false;
       this.input.setAttribute("aria-expanded", "true");
       this.highlight(-1);
       this.place();
       const plural = items.length > 1 ? "s" : "";
-      announce(`${items.length} suggestion${plural}, flèches haut et bas pour choisir.`);
+      this.announce(`${items.length} suggestion${plural}, flèches haut et bas pour choisir.`);
     }
 
     close() {
-      clearTimeout(this.timer);
+      this.typing.cancel();
       this.requests.cancel();
       this.listbox.hidden = true;
       this.input.setAttribute("aria-expanded", "false");
@@ -279,7 +419,7 @@
     }
 
     place() {
-      if (!this.isOpen) return;
+      if (!this.isOpen || !this.floating) return;
       const box = this.input.getBoundingClientRect();
       this.listbox.style.left = `${box.left + window.scrollX}px`;
       this.listbox.style.top = `${box.bottom + window.scrollY}px`;
@@ -288,15 +428,16 @@
 
     highlight(index) {
       this.active = index;
-      for (const option of this.listbox.children) {
+      const options = this.options;
+      for (const option of options) {
         option.setAttribute("aria-selected", String(Number(option.dataset.index) === index));
       }
-      const option = this.listbox.children[index];
+      const option = options.find((one) => Number(one.dataset.index) === index);
+      if (option && this.sameTree) this.input.setAttribute("aria-activedescendant", option.id);
+      else this.input.removeAttribute("aria-activedescendant");
       if (option) {
-        this.input.setAttribute("aria-activedescendant", option.id);
         option.scrollIntoView({ block: "nearest" });
-      } else {
-        this.input.removeAttribute("aria-activedescendant");
+        if (!this.sameTree) this.announce(`${option.textContent}, ${index + 1} sur ${options.length}`);
       }
     }
 
@@ -315,7 +456,10 @@
         if (this.isOpen && this.active >= 0) this.choose(this.active);
         else this.submit(this.input.value);
       } else if (event.key === "Escape") {
-        if (this.isOpen) {
+        if (this.onEscape()) {
+          event.preventDefault();
+          this.close();
+        } else if (this.isOpen) {
           event.preventDefault();
           this.close();
         } else if (this.input.value) {
@@ -328,7 +472,13 @@
     }
 
     choose(index) {
-      this.input.value = this.items[index];
+      const item = this.items[index];
+      if (item.kind === "article") {
+        this.close();
+        if (item.url) this.onArticle(item);
+        return;
+      }
+      this.input.value = item.text;
       this.submit(this.input.value);
     }
 
@@ -340,10 +490,16 @@
 
   /* ---------- results, shared by the widget and the search page ---------- */
 
+  /** A section's name for readers: the site's label (the API's section_labels) or the slug. */
+  function sectionLabel(labels, slug) {
+    return (labels && labels[slug]) || slug;
+  }
+
   /** The sections above the title, as news sites print them ("ÉCONOMIE, SOCIÉTÉ"). */
-  function renderKicker(hit) {
+  function renderKicker(hit, labels) {
     if (!hit.section?.length) return null;
-    return el("p", { class: "ps-hit__section" }, hit.section.join(", "));
+    return el("p", { class: "ps-hit__section" },
+      hit.section.map((slug) => sectionLabel(labels, slug)).join(", "));
   }
 
   /** "27 septembre 2022 · Omar Berrada" */
@@ -363,9 +519,9 @@
     return el(tag, { class: className }, link);
   }
 
-  function renderHit(hit, api) {
+  function renderHit(hit, api, labels) {
     return el("li", { class: "ps-hit" },
-      renderKicker(hit),
+      renderKicker(hit, labels),
       renderTitle(hit, "h3", "ps-hit__title"),
       renderMeta(hit),
       hit.snippet_html ? markedText(el("p", { class: "ps-hit__snippet" }), hit.snippet_html) : null,
@@ -407,22 +563,73 @@
     return event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey);
   }
 
-  /** "Vouliez-vous dire : … ?" — a real link (href), so it can be opened in a new tab too. */
-  function renderDidYouMean(suggestion, href, follow) {
-    const link = el("a", { class: "ps-dym__link", href }, suggestion);
+  /** A real link (href, so it opens in a new tab too) that runs `follow()` on a plain click. */
+  function inPageLink(attrs, text, follow) {
+    const link = el("a", attrs, text);
     link.addEventListener("click", (event) => {
       if (!isPlainClick(event)) return;
       event.preventDefault();
-      follow(suggestion);
+      follow();
     });
+    return link;
+  }
+
+  /** "Vouliez-vous dire : … ?" */
+  function renderDidYouMean(suggestion, href, follow) {
+    const link = inPageLink({ class: "ps-dym__link", href }, suggestion, () => follow(suggestion));
     return el("p", { class: "ps-dym" }, `Vouliez-vous dire${NBSP}: `, link, `${NBSP}?`);
   }
 
-  function renderEmpty(query) {
+  /** "Résultats pour inflation — rechercher plutôt inflasion": the API corrected the query. */
+  function renderCorrection(corrected, original, href, follow) {
+    const link = inPageLink({ class: "ps-correction__link", href }, original, () => follow(original));
+    return el("p", { class: "ps-correction" },
+      "Résultats pour ", el("strong", {}, corrected), ` — rechercher plutôt `, link);
+  }
+
+  /** What the live region says about an answer (the correction included). */
+  function summaryOf(data) {
+    if (isStopwordsOnly(data)) return stopwordsTitle(data.query);
+    const shown = data.corrected_query || data.query;
+    const summary = data.total
+      ? `${countLabel(data.total)} pour ${quoted(shown)}`
+      : `Aucun résultat pour ${quoted(shown)}`;
+    return data.corrected_query
+      ? `${summary}, au lieu de ${quoted(data.query)} (lien pour rechercher plutôt ${quoted(data.query)}).`
+      : summary;
+  }
+
+  /** A query of stop words only ("les", "comment pourquoi"): the API flags it; an older API
+   * that does not may still say its analysed query was empty. */
+  function isStopwordsOnly(data) {
+    if (data.stopwords_only === true) return true;
+    return !data.total && typeof data.analysed_query === "string" && !data.analysed_query.trim();
+  }
+
+  const stopwordsTitle = (query) => `${quoted(query)} ne contient que des mots trop courants`;
+
+  function renderStopwords(query) {
+    return el("div", { class: "ps-message ps-message--stopwords" },
+      el("p", { class: "ps-message__title" }, stopwordsTitle(query)),
+      el("p", {}, "Des mots comme «\u00a0les\u00a0», «\u00a0du\u00a0» ou «\u00a0comment\u00a0» "
+        + "se trouvent dans presque tous les articles. Ajoutez un mot plus précis, "
+        + "par exemple un nom, un lieu ou un sujet."));
+  }
+
+  /** hint: what the reader can try, which depends on where the box is (no filters in the widget). */
+  function renderEmpty(query, hint) {
     return el("div", { class: "ps-message" },
       el("p", { class: "ps-message__title" }, `Aucun résultat pour ${quoted(query)}`),
-      el("p", {}, "Vérifiez l’orthographe, essayez des mots plus généraux ou retirez un filtre."),
+      el("p", {}, hint || "Vérifiez l’orthographe ou essayez des mots plus généraux."),
     );
+  }
+
+  /** Under the last reachable results when there are more than the API pages through. */
+  function renderCapNote(total, how) {
+    if (total <= MAX_WINDOW) return null;
+    return el("p", { class: "ps-note ps-cap" },
+      `Seuls les ${formatNumber(MAX_WINDOW)} premiers des ${countLabel(total)} sont consultables. `
+      + `Pour aller plus loin, précisez la recherche${how ? ` : ${how}` : "."}`);
   }
 
   function renderError(error, retry) {
@@ -442,85 +649,249 @@
 
   /* ---------- the embedded widget ---------- */
 
-  /** The widget on a site's page: its input (or ours), suggestions, and a results panel. */
+  /** A <presse-search> element with an open shadow root holding widget.css and a reset root. */
+  function shadowLayer(stylesheet, className) {
+    const host = document.createElement("presse-search");
+    const shadow = host.attachShadow({ mode: "open" });
+    const root = el("div", { class: `ps-root ${className}` });
+    shadow.append(el("link", { rel: "stylesheet", href: stylesheet }), root);
+    return { host, root };
+  }
+
+  /**
+   * The widget on a site's page: its input (or its own box), and one panel under it holding the
+   * suggestions and the results, which follow the typing. The panel is a popover under the box on
+   * wide screens and a full-width sheet from the box to the bottom of the screen on phones (the
+   * reader keeps seeing what they type). Escape or a click outside closes it.
+   */
   class Widget {
     constructor(tag) {
       const options = tag.dataset;
-      this.api = new Api(options.endpoint || new URL(".", tag.src).href);
+      const base = new URL(".", tag.src).href;
+      this.stylesheet = new URL("widget.css", tag.src).href;
+      this.api = new Api(options.endpoint || base);
       this.searches = new Latest(this.api);
-      const find = (selector) => (selector ? document.querySelector(selector) : null);
-      this.input = find(options.input) || this.renderBox(tag);
-      this.panel = find(options.results) || this.renderPanel();
-      this.panel.classList.add("ps-panel");
-      this.combobox = new Combobox(this.input, this.api, (query) => this.search(query, 1));
-      // The site's form would otherwise navigate away to its own search page.
-      this.input.form?.addEventListener("submit", (event) => {
-        event.preventDefault();
-        this.combobox.submit(this.input.value);
+      this.query = "";
+      this.exact = false;
+      this.hasAnswer = false; // whether the panel holds results worth reopening
+      this.input = (options.input && document.querySelector(options.input)) || this.renderBox(tag);
+      this.renderPanel();
+      this.combobox = new Combobox(this.input, this.api, (query) => this.commit(query), {
+        // 4 completions and 3 articles leave the first result on a phone's first screen.
+        container: this.suggestSlot, floating: false, announce: this.announce, limit: 4,
+        onEscape: () => this.close(true),
       });
+      this.typing = new Typing(this.input, () => this.searches.cancel(), (text) => this.live(text));
+      this.wire();
     }
 
     renderBox(tag) {
+      const { host, root } = shadowLayer(this.stylesheet, "ps-root--box");
       const input = el("input", {
         class: "ps-input", type: "search", id: nextId("q"), name: "q", maxlength: 500,
         placeholder: "Rechercher un article",
       });
-      const form = el("form", { class: "ps-box", role: "search" },
+      root.append(el("form", { class: "ps-box", role: "search" },
         el("label", { class: "ps-visually-hidden", for: input.id }, "Rechercher sur le site"),
         input,
-        el("button", { class: "ps-button", type: "submit" }, "Rechercher"));
-      if (tag.closest("body")) tag.before(form);
-      else document.body.prepend(form);
+        el("button", { class: "ps-button", type: "submit" }, "Rechercher")));
+      if (tag.closest("body")) tag.before(host);
+      else document.body.prepend(host);
       return input;
     }
 
     renderPanel() {
-      const panel = el("section", { "aria-label": "Résultats de la recherche", hidden: true });
-      (this.input.form || this.input).after(panel);
-      return panel;
+      const { host, root } = shadowLayer(this.stylesheet, "ps-root--layer");
+      this.host = host;
+      this.announce = liveRegion(root);
+      this.count = el("p", { class: "ps-count" });
+      const close = el("button", { type: "button", class: "ps-panel__close" }, "Fermer");
+      close.addEventListener("click", () => this.close(true));
+      this.suggestSlot = el("div", { class: "ps-panel__suggest" });
+      this.body = el("div", { class: "ps-panel__body" });
+      this.panel = el("section", {
+        class: "ps-panel", "aria-label": "Résultats de la recherche", hidden: true,
+      }, el("div", { class: "ps-panel__header" }, this.count, close), this.suggestSlot, this.body);
+      root.append(this.panel);
+      document.body.append(host);
     }
 
-    async search(query, page) {
+    wire() {
+      const form = this.input.form;
+      // The site's form would otherwise navigate away to its own search page.
+      form?.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.combobox.submit(this.input.value);
+      });
+      // A click on a box that already has results brings them back.
+      this.input.addEventListener("click", () => {
+        if (this.hasAnswer && this.query === this.input.value.trim()) this.open();
+      });
+      // Closes on a press anywhere else: the site's page, not the box, its form or the panel.
+      document.addEventListener("pointerdown", (event) => {
+        if (!this.isOpen) return;
+        const path = event.composedPath();
+        if (![this.host, this.input, form].some((node) => node && path.includes(node))) {
+          this.close(false);
+        }
+      }, true);
+      // The panel comes last in the page's order: Tab from the box goes into it, and Shift+Tab
+      // from its first control comes back to the box.
+      this.input.addEventListener("keydown", (event) => {
+        if (event.key !== "Tab" || event.shiftKey || !this.isOpen) return;
+        event.preventDefault();
+        this.panel.querySelector("button, a[href]")?.focus();
+      });
+      this.panel.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          this.close(true);
+        } else if (event.key === "Tab" && event.shiftKey
+          && event.composedPath()[0] === this.panel.querySelector("button, a[href]")) {
+          event.preventDefault();
+          this.input.focus();
+        }
+      });
+      let frame = 0;
+      const follow = () => {
+        cancelAnimationFrame(frame);
+        frame = requestAnimationFrame(() => this.place());
+      };
+      window.addEventListener("resize", follow);
+      window.addEventListener("scroll", follow, { capture: true, passive: true });
+    }
+
+    get isOpen() {
+      return !this.panel.hidden;
+    }
+
+    open() {
+      this.panel.hidden = false;
+      this.place();
+    }
+
+    /** Returns whether there was anything to close (Escape then does nothing else). */
+    close(refocus) {
+      const wasOpen = this.isOpen;
+      this.typing.cancel();
+      this.searches.cancel();
+      this.panel.removeAttribute("aria-busy");
+      this.panel.hidden = true;
+      this.combobox?.close();
+      if (refocus) this.input.focus();
+      return wasOpen;
+    }
+
+    /** Fixed coordinates from the input's box: the page's layout never moves or clips the panel. */
+    place() {
+      if (!this.isOpen) return;
+      const box = this.input.getBoundingClientRect();
+      const width = document.documentElement.clientWidth;
+      const height = window.innerHeight;
+      const sheet = width <= SHEET_MAX_WIDTH;
+      this.panel.classList.toggle("ps-panel--sheet", sheet);
+      const style = this.panel.style;
+      if (sheet) {
+        // Under the box when it is in the upper half of the screen, else the whole screen.
+        const below = box.bottom > 0 && box.bottom < height / 2;
+        const top = below ? Math.round(box.bottom) + 4 : 0;
+        Object.assign(style, {
+          left: "0px", top: `${top}px`, width: `${width}px`, height: `${height - top}px`,
+          maxHeight: "",
+        });
+        return;
+      }
+      const panelWidth = Math.min(Math.max(POPOVER_WIDTH, box.width), width - 2 * MARGIN);
+      const left = Math.max(MARGIN, Math.min(box.left, width - panelWidth - MARGIN));
+      const top = Math.max(MARGIN, Math.min(Math.round(box.bottom) + 6, height / 2));
+      Object.assign(style, {
+        left: `${left}px`, top: `${top}px`, width: `${panelWidth}px`, height: "",
+        maxHeight: `${height - top - MARGIN}px`,
+      });
+    }
+
+    /** Results as the reader types (after the pause): the first page, replaced when they arrive. */
+    live(text) {
+      if (text.length < MIN_PREFIX) {
+        // The panel must not go on showing results for words the box no longer holds.
+        this.hasAnswer = false;
+        this.close(false);
+        return;
+      }
+      this.search(text, 1, false);
+    }
+
+    /** Enter or a chosen completion. */
+    commit(query) {
+      this.typing.cancel();
+      this.committed = query; // a failure of this search sends the site's form instead
+      this.search(query, 1, false);
+    }
+
+    async search(query, page, exact) {
       if (!query) return;
       this.query = query;
-      this.panel.hidden = false;
+      this.exact = exact;
+      this.open();
       this.panel.setAttribute("aria-busy", "true");
-      if (page === 1) {
-        this.panel.replaceChildren(el("p", { class: "ps-note" }, "Recherche en cours…"));
+      if (page === 1 && !this.hasAnswer) {
+        this.count.textContent = "";
+        this.body.replaceChildren(el("p", { class: "ps-note" }, "Recherche en cours…"));
       }
       try {
-        const data = await this.searches.get("search", { q: query, page, per_page: PER_PAGE });
-        if (data) this.show(data, page);
+        const data = await this.searches.get("search", {
+          q: query, page, per_page: PER_PAGE, correct: exact ? "false" : null,
+        });
+        // Never an answer for other words than the box holds (a late answer, a retyped box).
+        if (!data || query !== this.input.value.trim()) return;
+        this.show(data, page);
+        rendered(query, data.total, this.typing.typedAt);
       } catch (error) {
-        const message = renderError(error, () => this.search(query, page));
-        if (page === 1) this.panel.replaceChildren(this.renderHeader(""), message);
-        else { // keep the results already shown; the message takes the button's place
-          this.more?.replaceWith(message);
-          this.more = message;
-        }
+        this.failed(error, query, page);
       } finally {
-        this.panel.removeAttribute("aria-busy");
+        if (query === this.query) this.panel.removeAttribute("aria-busy");
       }
     }
 
-    renderHeader(text) {
-      const close = el("button", { type: "button", class: "ps-panel__close" }, "Fermer");
-      close.addEventListener("click", () => {
-        this.panel.hidden = true;
-        this.input.focus();
-      });
-      return el("div", { class: "ps-panel__header" }, el("p", { class: "ps-count" }, text), close);
+    /** The reader sees a polite message; when the service is out of reach, the site's own form
+     * (when it has somewhere to go) is submitted as if the widget were not there. */
+    failed(error, query, page) {
+      const message = renderError(error, () => this.search(query, page, this.exact));
+      if (page === 1) {
+        this.hasAnswer = false;
+        this.count.textContent = "";
+        this.body.replaceChildren(message);
+      } else { // keep the results already shown; the message takes the button's place
+        this.more?.replaceWith(message);
+        this.more = message;
+      }
+      const form = this.input.form;
+      if (this.committed === query && error.kind === "unavailable" && form?.getAttribute("action")) {
+        form.submit();
+      }
     }
 
     show(data, page) {
-      const hits = data.hits.map((hit) => renderHit(hit, this.api));
+      const labels = data.section_labels || {};
+      const hits = data.hits.map((hit) => renderHit(hit, this.api, labels));
       if (page === 1) {
-        const summary = data.total ? `${countLabel(data.total)} pour ${quoted(data.query)}` : "";
+        this.hasAnswer = true;
+        const stopwords = isStopwordsOnly(data);
+        const shown = data.corrected_query || data.query;
+        this.count.textContent = data.total ? `${countLabel(data.total)} pour ${quoted(shown)}` : "";
         this.list = el("ol", { class: "ps-hits" });
-        this.panel.replaceChildren(this.renderHeader(summary),
-          data.suggestion ? renderDidYouMean(data.suggestion, "#", (q) => this.retype(q)) : "",
-          data.total ? this.list : renderEmpty(data.query));
-        announce(data.total ? summary : `Aucun résultat pour ${quoted(data.query)}`);
+        const correction = data.corrected_query
+          ? renderCorrection(data.corrected_query, data.query, "#",
+            (q) => this.retype(q, true))
+          : null;
+        const dym = !correction && data.suggestion
+          ? renderDidYouMean(data.suggestion, "#", (q) => this.retype(q, false)) : null;
+        const empty = stopwords ? renderStopwords(data.query) : renderEmpty(data.query,
+          "Vérifiez l’orthographe ou essayez d’autres mots.");
+        this.body.replaceChildren(...[correction, dym, data.total ? this.list : empty]
+          .filter(Boolean));
+        this.announce(summaryOf(data));
+        this.body.scrollTop = 0;
       }
       this.list.append(...hits);
       this.more?.remove();
@@ -528,32 +899,30 @@
       if (page * PER_PAGE < Math.min(data.total, MAX_WINDOW)) {
         this.more = el("button", { type: "button", class: "ps-button ps-more" },
           "Plus de résultats");
-        this.more.addEventListener("click", () => this.search(this.query, page + 1));
-        this.panel.append(this.more);
+        this.more.addEventListener("click", () => this.search(this.query, page + 1, this.exact));
+        this.body.append(this.more);
+      } else if (data.total > MAX_WINDOW && data.hits.length) {
+        this.more = renderCapNote(data.total, "ajoutez un mot.");
+        this.body.append(this.more);
       }
-      // Keyboard readers carry on from the first new result rather than the top of the page.
+      // Keyboard readers carry on from the first new result rather than the top of the list.
       if (page > 1) hits[0]?.querySelector("a")?.focus();
     }
 
-    retype(query) {
+    retype(query, exact) {
       this.input.value = query;
-      this.search(query, 1);
+      this.search(query, 1, exact);
     }
   }
 
   window.PresseSearch = {
-    Api, ApiError, Latest, Combobox, Widget, el, nextId, announce, formatDate, formatNumber,
-    countLabel, quoted, markedText, safeHref, isPlainClick, renderHit, renderDidYouMean,
-    renderEmpty, renderError,
+    Api, ApiError, Latest, Typing, Combobox, Widget, el, nextId, announce, rendered, formatDate,
+    formatNumber, countLabel, quoted, markedText, safeHref, isPlainClick, inPageLink, sectionLabel,
+    suggestionItems, renderHit, renderDidYouMean, renderCorrection, renderEmpty, renderStopwords,
+    renderCapNote, renderError, isStopwordsOnly, summaryOf, MAX_WINDOW, MIN_PREFIX,
   };
 
   if (script && script.dataset.autostart !== "false") {
-    // The stylesheet beside the script, so that embedding takes one tag.
-    if (!document.querySelector("link[data-presse-search]")) {
-      document.head.append(el("link", {
-        rel: "stylesheet", href: new URL("widget.css", script.src).href, "data-presse-search": "",
-      }));
-    }
     const start = () => new Widget(script);
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
     else start();
