@@ -19,7 +19,8 @@ import sys
 import time
 from typing import Any
 
-from index.config import ConfigError, Settings
+from index.config import ConfigError
+from search.config import Settings
 
 try:
     _settings = Settings.from_env()

@@ -88,10 +88,10 @@ def build_in_child(system: str, source: Path, folder: Path) -> dict[str, Any]:
 def _child(system: str, source: Path, folder: Path) -> dict[str, Any]:
     if system in ("ours", "ours-1"):  # ours-1: the same build in one process
         from index.build import full_build
-        from index.config import Settings
+        from index.config import IndexSettings
         from index.generations import IndexRoot
 
-        settings = Settings.from_env()
+        settings = IndexSettings.from_env()
         processes = 1 if system == "ours-1" else settings.build_processes
         report = full_build(
             IndexRoot(folder),

@@ -129,7 +129,8 @@ def _stats(times_ms: list[float]) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> Report:
-    from index.config import Settings
+    from index.config import IndexSettings
+    from search.config import Settings
     from search.engine import Engine
     from search.results import SearchRequest
 
@@ -144,13 +145,13 @@ def run(args: argparse.Namespace) -> Report:
 
             source = limited_copy(args.corpus, args.limit, Path(tmp)) if args.limit else args.corpus
             root = Path(tmp) / "index"
-            settings = Settings.from_env(index_dir=root)
+            build_settings = IndexSettings.from_env(index_dir=root)
             print("[query] building the index ...", file=sys.stderr, flush=True)
             report = full_build(
                 IndexRoot(root),
                 source,
-                processes=settings.build_processes,
-                memory_mb=settings.build_memory_mb,
+                processes=build_settings.build_processes,
+                memory_mb=build_settings.build_memory_mb,
             )
             build = report.to_dict()
         settings = Settings.from_env(index_dir=root)

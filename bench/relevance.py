@@ -128,13 +128,13 @@ def _ours(
     collection: Collection, queries: tuple[Query, ...], folder: Path, args: argparse.Namespace
 ) -> dict[str, Any]:
     from index.build import full_build
-    from index.config import Settings
+    from index.config import IndexSettings
     from index.generations import IndexRoot
     from index.schema import STEMMER
     from search.engine import Engine
     from search.results import SearchRequest
 
-    settings = Settings.from_env(index_dir=folder)
+    build_settings = IndexSettings.from_env(index_dir=folder)
     stemmer = args.stemmer or STEMMER
     print(
         f"[relevance] ours: indexing {collection.corpus_path} ({stemmer}) ...",
@@ -146,13 +146,14 @@ def _ours(
         IndexRoot(folder),
         collection.corpus_path,
         stemmer=stemmer,
-        processes=settings.build_processes,
-        memory_mb=settings.build_memory_mb,
+        processes=build_settings.build_processes,
+        memory_mb=build_settings.build_memory_mb,
     )
     build_s = time.perf_counter() - started
+    from search.config import Settings
     from search.ranking import RankingConfig
 
-    engine = Engine(settings, ranking=RankingConfig(**args.ranking))
+    engine = Engine(Settings.from_env(index_dir=folder), ranking=RankingConfig(**args.ranking))
     try:
         engine.warm_up()
 

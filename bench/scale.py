@@ -107,8 +107,8 @@ def _get_ms(url: str) -> tuple[float, dict[str, Any]]:
 
 
 def in_process(root: Path, queries: list[str], rng: random.Random) -> dict[str, Any]:
-    from index.config import Settings
     from index.generations import IndexRoot
+    from search.config import Settings
     from search.engine import Engine
     from search.lifecycle import Served
     from search.ranking import RankingConfig
@@ -212,6 +212,8 @@ def _update(server: Server, root: Path, tmp: Path) -> dict[str, Any]:
         _, body = _get_ms(f"{server.base}/search?q={quote(word)}&per_page={1 + in_a_row}")
         in_a_row = in_a_row + 1 if body["total"] == 1 else 0
     all_serving_s = time.monotonic() - started
+    switches = [line for line in server.log_tail(400).splitlines() if "serving generation" in line
+                or "refused" in line]
     time.sleep(0.5)
     stop.set()
     thread.join()
@@ -219,7 +221,8 @@ def _update(server: Server, root: Path, tmp: Path) -> dict[str, Any]:
                     "--index-dir", str(root)], cwd=REPO, check=True)
     return {"command_s": command_s, "all_serving_s": all_serving_s,
             "all_serving_after_command_s": all_serving_s - command_s,
-            "slowest_search_ms": max(during, default=0.0), "searches_meanwhile": len(during)}
+            "slowest_search_ms": max(during, default=0.0), "searches_meanwhile": len(during),
+            "switch_log": switches[-12:]}
 
 
 def run(args: argparse.Namespace) -> Report:

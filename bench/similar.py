@@ -102,8 +102,8 @@ def _timed(call: Callable[[], list[dict[str, Any]]]) -> tuple[list[dict[str, Any
 def run(args: argparse.Namespace) -> Report:
     from whoosh import index as whoosh_index
 
-    from index.config import Settings
     from index.generations import IndexRoot
+    from search.config import Settings
     from search.engine import Engine
 
     generation = IndexRoot(args.index_dir).current()

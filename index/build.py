@@ -348,7 +348,7 @@ def apply_update(
         for entry in before.files:  # the live generation's files, shared, never written
             os.link(live.path / entry.name, path / entry.name)
         ix = whoosh_index.open_dir(str(path))
-        writer = SegmentWriter(ix, limitmb=memory_mb, codec=PresseCodec())
+        writer = SegmentWriter(ix, limitmb=memory_mb, codec=PresseCodec(), compound=False)
         try:
             replaced = deleted = 0
             for record in latest.values():

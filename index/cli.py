@@ -19,7 +19,7 @@ from typing import TextIO
 
 from index.articles import Problem
 from index.build import BuildError, BuildReport, apply_update, full_build
-from index.config import ConfigError, Settings
+from index.config import ConfigError, IndexSettings
 from index.generations import GenerationError, IndexRoot
 from index.sources import SourceError
 
@@ -130,7 +130,7 @@ def summary(report: BuildReport, update: bool) -> str:
             f"generation {report.generation}")
 
 
-def run(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
+def run(args: argparse.Namespace, settings: IndexSettings, err: TextIO) -> int:
     root = IndexRoot(settings.index_dir)
 
     def report_problem(problem: Problem) -> None:
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None, err: TextIO | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     try:
-        settings = Settings.from_env(index_dir=args.index_dir)
+        settings = IndexSettings.from_env(index_dir=args.index_dir)
     except ConfigError as exc:
         print(f"reindex: error: {exc}", file=err)
         return 2

@@ -1,22 +1,24 @@
-"""The one settings object of presse-search, and how it is read from the environment.
+"""Settings as data, and the indexing side's settings.
 
-Every setting is declared once, as data (environment variable, default, parser, help), in
-``SETTINGS``; the README's table is written from the same declarations. ``Settings`` is frozen and
-built with keywords, so tests write ``Settings(index_dir=tmp_path)``. Only the entry points (the
-reindex script, ``search.app.get_app()``, gunicorn's config, the benchmark scripts) call
-``Settings.from_env()``, which raises ``ConfigError`` naming the variable whose value is bad.
+Every setting is declared once, as data (its field, environment variable, parser, help and
+check), in a tuple of ``SettingSpec``; ``EnvSettings`` gives a frozen dataclass of them
+``from_env()`` (which raises ``ConfigError`` naming the variable whose value is bad) and checks
+every value, however it was built. Two sides use the mechanism: ``IndexSettings`` here (the
+reindex command: where the index is, how to build it) and ``search.config.Settings`` (the
+service). Only entry points read the environment: the reindex script, ``search.app.get_app()``,
+gunicorn's config and the benchmark scripts; tests build the objects with keywords. The README's
+table is written from both sides' declarations (``search.config.settings_table``).
 
-The module lives in ``index/`` because ``index`` is the package everything else builds on; it
-imports nothing from Falcon or Whoosh.
+Nothing here imports Falcon or Whoosh.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from index.articles import MAX_ARTICLE_CHARS
 
@@ -25,37 +27,28 @@ class ConfigError(ValueError):
     """A setting read from the environment has a value that cannot be used."""
 
 
-def default_workers() -> int:
-    """Gunicorn's usual advice: two workers per core, plus one."""
-    return 2 * (os.cpu_count() or 1) + 1
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: its field, its variable, how to parse it, what it means, what is valid."""
+
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    help: str
+    check: Callable[[Any], bool] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """Everything that can be configured, with the defaults a fresh checkout runs with."""
+class EnvSettings:
+    """What a frozen settings dataclass gets from its ``SPECS``: ``from_env`` and checks."""
 
-    index_dir: Path = Path("var/index")
-    keep_generations: int = 3
-    bind: str = "127.0.0.1:8000"
-    workers: int = field(default_factory=default_workers)
-    timeout_s: int = 30
-    cors_origins: tuple[str, ...] = ()
-    cache_max_age_s: int = 60
-    recency_weight: float = 0.1
-    recency_half_life_days: float = 180.0
-    search_budget_ms: int = 2000
-    refresh_interval_s: float = 1.0
-    build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
-    build_memory_mb: int = 512
-    max_shrink: float = 0.5
-    max_article_chars: int = MAX_ARTICLE_CHARS
+    SPECS: ClassVar[Sequence[SettingSpec]] = ()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
         """Read every declared variable that is set; keyword overrides win (e.g. from a CLI)."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for spec in SETTINGS:
+        for spec in cls.SPECS:
             raw = environ.get(spec.env)
             if raw is None or raw.strip() == "":
                 continue
@@ -67,28 +60,28 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "index_dir", Path(self.index_dir))
-        for spec in SETTINGS:
+        object.__setattr__(self, "index_dir", Path(vars(self)["index_dir"]))  # str from tests
+        for spec in self.SPECS:
             value = getattr(self, spec.name)
             if spec.check is not None and not spec.check(value):
                 raise ConfigError(f"{spec.env}={value!r}: {spec.help}")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError("must be a whole number of at least 1")
     return value
 
 
-def _non_negative_float(text: str) -> float:
+def non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:  # also rejects NaN
         raise ValueError("must be a number of at least 0")
     return value
 
 
-def _share(text: str) -> float:
+def share(text: str) -> float:
     text = text.strip()
     value = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
     if not 0.0 <= value <= 1.0:
@@ -96,85 +89,45 @@ def _share(text: str) -> float:
     return value
 
 
-def _origins(text: str) -> tuple[str, ...]:
-    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
-    for origin in origins:
-        if origin != "*" and not origin.startswith(("http://", "https://")):
-            raise ValueError(f"{origin!r} is not an origin like https://www.example.ma")
-    return origins
+def declared(settings: type, specs: Sequence[SettingSpec]) -> None:
+    """Fail at import when a settings class and its declarations disagree."""
+    assert {s.name for s in specs} == {f.name for f in fields(settings)}, "declare every setting"
 
 
-@dataclass(frozen=True)
-class SettingSpec:
-    """One setting: its field on ``Settings``, its variable, how to parse it, what it means."""
-
-    name: str
-    env: str
-    parse: Callable[[str], Any]
-    help: str
-    check: Callable[[Any], bool] | None = None
-
-
-SETTINGS: tuple[SettingSpec, ...] = (
+INDEX_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("index_dir", "PRESSE_INDEX_DIR", Path,
                 "index root: holds generations/ and the CURRENT pointer"),
-    SettingSpec("keep_generations", "PRESSE_KEEP_GENERATIONS", _positive_int,
+    SettingSpec("keep_generations", "PRESSE_KEEP_GENERATIONS", positive_int,
                 "how many index generations to keep on disk (for rollback)",
                 lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("bind", "PRESSE_BIND", str, "address gunicorn listens on, host:port"),
-    SettingSpec("workers", "PRESSE_WORKERS", _positive_int,
-                "gunicorn worker processes",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("timeout_s", "PRESSE_TIMEOUT", _positive_int,
-                "seconds before gunicorn kills a stuck worker (the last line of defence)",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("cors_origins", "PRESSE_CORS_ORIGINS", _origins,
-                "comma-separated site origins allowed to call the API from a browser"),
-    SettingSpec("cache_max_age_s", "PRESSE_CACHE_MAX_AGE", int,
-                "Cache-Control max-age, in seconds, of search answers",
-                lambda v: isinstance(v, int) and v >= 0),
-    SettingSpec("recency_weight", "PRESSE_RECENCY_WEIGHT", _non_negative_float,
-                "strength of the news-recency boost in relevance ranking (0 turns it off)",
-                lambda v: v >= 0),
-    SettingSpec("recency_half_life_days", "PRESSE_RECENCY_HALF_LIFE_DAYS", _non_negative_float,
-                "age, in days, at which the recency boost is worth half",
-                lambda v: v > 0),
-    SettingSpec("search_budget_ms", "PRESSE_SEARCH_BUDGET_MS", _positive_int,
-                "time budget of one search, in ms, after which it answers 503",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("refresh_interval_s", "PRESSE_REFRESH_INTERVAL", _non_negative_float,
-                "how often, in seconds, a worker checks for a new index generation",
-                lambda v: v >= 0),
-    SettingSpec("build_processes", "PRESSE_BUILD_PROCESSES", _positive_int,
+    SettingSpec("build_processes", "PRESSE_BUILD_PROCESSES", positive_int,
                 "processes that analyse articles during a reindex",
                 lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", _positive_int,
+    SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", positive_int,
                 "memory, in MB, the index writer may use before spilling to disk",
                 lambda v: isinstance(v, int) and v >= 16),
-    SettingSpec("max_shrink", "PRESSE_MAX_SHRINK", _share,
+    SettingSpec("max_shrink", "PRESSE_MAX_SHRINK", share,
                 "share of the live index's articles a full build may lose before it is "
                 "refused (--allow-shrink overrides)",
                 lambda v: 0.0 <= v <= 1.0),
-    SettingSpec("max_article_chars", "PRESSE_MAX_ARTICLE_CHARS", _positive_int,
+    SettingSpec("max_article_chars", "PRESSE_MAX_ARTICLE_CHARS", positive_int,
                 "longest article the reindexer accepts, in characters; a longer record is skipped",
                 lambda v: isinstance(v, int) and v >= 1),
 )
 
-assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"
 
-# How the README shows defaults that depend on the machine.
-_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`"}
+@dataclass(frozen=True, kw_only=True)
+class IndexSettings(EnvSettings):
+    """The reindex command's settings, with the defaults a fresh checkout runs with."""
+
+    SPECS: ClassVar[Sequence[SettingSpec]] = INDEX_SETTINGS
+
+    index_dir: Path = Path("var/index")
+    keep_generations: int = 3
+    build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    build_memory_mb: int = 512
+    max_shrink: float = 0.5
+    max_article_chars: int = MAX_ARTICLE_CHARS
 
 
-def settings_table() -> str:
-    """The README's table of settings, in Markdown, from the declarations above."""
-    defaults = Settings()
-    rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for spec in SETTINGS:
-        value = getattr(defaults, spec.name)
-        shown = _DEFAULT_SHOWN.get(spec.name)
-        if shown is None:
-            text = ", ".join(value) if isinstance(value, tuple) else str(value)
-            shown = f"`{text}`" if text else "(none)"
-        rows.append(f"| `{spec.env}` | {shown} | {spec.help} |")
-    return "\n".join(rows)
+declared(IndexSettings, INDEX_SETTINGS)

@@ -68,7 +68,7 @@ class SegmentBuilder:
 
     def __init__(self, ix: Any, stemmer: str, memory_mb: int, writer: Any = None) -> None:
         self.writer = writer if writer is not None else SegmentWriter(
-            ix, _lk=False, limitmb=memory_mb, codec=PresseCodec())
+            ix, _lk=False, limitmb=memory_mb, codec=PresseCodec(), compound=False)
         self.analyser = TextAnalyser(stemmer)
         self.image = ImageBuilder()
         self.seqs: list[int] = []

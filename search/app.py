@@ -24,7 +24,7 @@ from typing import Any
 import falcon
 import falcon.media
 
-from index.config import Settings
+from search.config import Settings
 from search.cors import CORS
 from search.engine import Engine
 from search.errors import SearchError

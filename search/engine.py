@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from index.config import Settings
 from index.generations import IndexRoot
+from search.config import Settings
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Spans, best_snippet, mark
 from search.lifecycle import Lifecycle, Served

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
 
 from index import manifest
 from index.analysis import surface_analyzer
+from index.codec import PresseCodec
 from index.generations import Generation
 from index.image import SUFFIX, TEXT_FIELDS, Postings, SegmentImage
 
@@ -94,16 +96,25 @@ class GenerationReader:
                                            np.float32) for name in TEXT_FIELDS}
         self.surface_lengths = self._column(lambda image: image.surface.lengths, np.float32)
         self.sections = self._keyword_values("section")
-        self._ix = whoosh_index.open_dir(str(generation.path))
-        self._reader = self._ix.reader()
+        # Whoosh serves the stored fields, through each segment's per-document reader only:
+        # its term dictionaries are never read here (the images have their own), and its
+        # files are read on demand, never copied into the worker's heap.
+        storage = FileStorage(str(generation.path))
+        toc = TOC.read(storage, manifest.INDEX_NAME)
+        if [s.segment_id() for s in toc.segments] != [e.id for e in described.segments]:
+            raise manifest.CorruptGeneration(f"{generation.id}: the manifest does not list the "
+                                             "segments of Whoosh's table of contents")
+        self._schema = toc.schema
+        self._stored = [PresseCodec().per_document_reader(storage, s) for s in toc.segments]
 
     def close(self) -> None:
-        self._reader.close()
+        for reader in self._stored:
+            reader.close()
 
     def analyzers(self) -> tuple[Any, Any]:
         """The (stemmed, surface) analyzers that made this generation's terms: the stemmed
         one is pickled in its schema, so queries are analysed as its documents were."""
-        return self._ix.schema["body"].analyzer, surface_analyzer()
+        return self._schema["body"].analyzer, surface_analyzer()
 
     def _column(self, values: Any, dtype: Any) -> np.ndarray:
         out = np.zeros(self.n_docs, dtype=dtype)
@@ -220,4 +231,5 @@ class GenerationReader:
         return found
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        return dict(self._reader.stored_fields(docnum))
+        index = int(np.searchsorted(self._bases, docnum, side="right")) - 1
+        return dict(self._stored[index].stored_fields(docnum - self.segments[index].base))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import falcon
 
-from index.config import Settings
 from search.app import create_app
+from search.config import Settings
 from search.engine import Engine
 from search.results import IndexStatus, SearchRequest, SearchResult, SimilarResult
 

@@ -25,9 +25,9 @@ import synthetic
 from falcon.testing import TestClient
 
 from index.build import full_build
-from index.config import Settings
 from index.generations import IndexRoot
 from search.app import create_app
+from search.config import Settings
 from search.engine import Engine
 
 # The browser tests' fixtures (Chromium, the app under gunicorn, the news sites that embed the

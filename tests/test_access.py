@@ -19,7 +19,7 @@ import pytest
 from conftest import SITE_ORIGIN, MakeClient
 from falcon.testing import TestClient
 
-from index.config import Settings
+from search.config import Settings
 
 API_PATHS = [
     "/search?q=maroc",

@@ -23,9 +23,10 @@ from falcon.testing import Result, TestClient
 
 from index.analysis import fold
 from index.build import apply_update
-from index.config import ConfigError, Settings
+from index.config import ConfigError
 from index.generations import IndexRoot
 from search.app import create_app, get_app, process_engine
+from search.config import Settings
 from search.engine import Engine
 from search.errors import SearchTimeout
 from search.results import SearchRequest, SearchResult

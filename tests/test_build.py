@@ -20,9 +20,9 @@ from whoosh.query import Term
 from index.analysis import analyze
 from index.articles import Problem
 from index.build import BuildError, TooManyErrors, apply_update, full_build
-from index.config import Settings
 from index.generations import GenerationError, IndexRoot
 from index.sources import SourceError
+from search.config import Settings
 from search.engine import Engine
 from search.results import SearchRequest
 

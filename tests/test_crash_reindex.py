@@ -42,8 +42,8 @@ import synthetic
 from conftest import REPO, SYNTHETIC_ARTICLES
 from test_serving import server_env
 
-from index.config import Settings
 from index.generations import IndexRoot
+from search.config import Settings
 from search.engine import Engine
 from search.results import SearchRequest
 

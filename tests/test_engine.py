@@ -23,8 +23,8 @@ from whoosh import index as whoosh_index
 
 from index.analysis import fold
 from index.build import apply_update, full_build
-from index.config import Settings
 from index.generations import IndexRoot
+from search.config import Settings
 from search.engine import Engine
 from search.errors import ArticleNotFound, BadQuery, IndexUnavailable
 from search.ranking import RankingConfig

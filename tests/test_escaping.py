@@ -22,7 +22,7 @@ import synthetic
 from conftest import BuildIndex, MakeClient
 from falcon.testing import TestClient
 
-from index.config import Settings
+from search.config import Settings
 
 FRAGMENTS = [
     '<script>alert("xss")</script>',

@@ -36,7 +36,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from index.config import Settings
+from search.config import Settings
 from search.openapi import OPENAPI
 from search.results import MAX_RESULT_WINDOW
 
@@ -95,7 +95,11 @@ def documented_violations(template: str, query: str) -> set[str]:
             if not _INTEGER.fullmatch(value.strip()):
                 bad.add(name)
                 continue
-            value = int(value)
+            try:  # str.strip() drops separators such as \x1e that int() refuses
+                value = int(value)
+            except ValueError:
+                bad.add(name)
+                continue
         errors = Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(value)
         if any(True for _ in errors):
             bad.add(name)

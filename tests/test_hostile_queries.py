@@ -26,8 +26,8 @@ import pytest
 from conftest import REPO
 from falcon.testing import Result, TestClient
 
-from index.config import Settings
 from search.app import create_app
+from search.config import Settings
 from search.engine import Engine
 
 MAX_SECONDS = 1.0

@@ -19,8 +19,9 @@ import pytest
 from test_reindex_cli import SOURCES, live_ids, reindex
 from whoosh import index as whoosh_index
 
-from index.config import SETTINGS, Settings
+from index.config import IndexSettings
 from index.generations import IndexRoot
+from search.config import SETTINGS
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = {"id": "bon", "title": "Un article correct", "body": "Le port de Dakhla s'agrandit."}
@@ -116,7 +117,7 @@ def test_a_date_out_of_range_in_utc_is_a_skipped_record(tmp_path: Path, date: st
 
 
 def test_the_default_limit_is_200000_characters() -> None:
-    assert Settings().max_article_chars == 200_000
+    assert IndexSettings().max_article_chars == 200_000
 
 
 def test_an_article_over_the_limit_is_skipped_with_its_size(

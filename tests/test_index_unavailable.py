@@ -26,8 +26,8 @@ import pytest
 from conftest import BuildIndex, MakeClient
 from falcon.testing import TestClient
 
-from index.config import Settings
 from index.generations import IndexRoot
+from search.config import Settings
 
 REFRESH_S = 0.2
 RESUME_WITHIN_S = 5.0

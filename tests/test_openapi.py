@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from index.config import Settings
+from search.config import Settings
 from search.engine import Engine
 from search.openapi import OPENAPI
 from search.results import SearchRequest, SearchResult

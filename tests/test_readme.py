@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from index.config import SETTINGS, settings_table
+from search.config import SETTINGS, settings_table
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -19,8 +19,8 @@ import pytest
 from whoosh import index as whoosh_index
 
 from index.cli import main
-from index.config import SETTINGS
 from index.generations import IndexRoot
+from search.config import SETTINGS
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = REPO / "tests" / "data" / "sources"

@@ -32,8 +32,8 @@ import synthetic
 from conftest import REPO, SYNTHETIC_ARTICLES
 from test_serving import free_port, running, server_env, wait_ready
 
-from index.config import Settings
 from index.generations import IndexRoot
+from search.config import Settings
 from search.engine import Engine
 from search.results import SearchRequest
 

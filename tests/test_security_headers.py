@@ -27,7 +27,7 @@ from conftest import REPO, MakeClient
 from falcon.testing import Result
 from test_serving import free_port, running, server_env
 
-from index.config import Settings
+from search.config import Settings
 
 LEAKS = (
     "Traceback",

@@ -17,8 +17,8 @@ import pytest
 from conftest import MakeClient
 
 from index.cli import main
-from index.config import SETTINGS, Settings
 from search.app import dumps
+from search.config import SETTINGS, Settings
 
 # Every kind of text a JSON string can hold, each in its own article: every escape JSON has,
 # controls (C0, DEL, C1), the line separators JSON allows raw but JavaScript once did not, an

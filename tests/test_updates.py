@@ -19,9 +19,9 @@ from conftest import MakeClient
 from index import build as build_module
 from index.build import apply_update, full_build
 from index.cli import main
-from index.config import SETTINGS, Settings
 from index.generations import IndexRoot, directory_size
 from index.manifest import CorruptGeneration, read, verify
+from search.config import SETTINGS, Settings
 from search.engine import Engine
 from search.results import SearchRequest
 
