@@ -13,6 +13,7 @@ imports nothing from Falcon or Whoosh.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -45,6 +46,14 @@ class Settings:
     refresh_interval_s: float = 1.0
     build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     build_memory_mb: int = 512
+    # Editors' tools (issue 12): analytics, synonyms and pins share one SQLite file.
+    analytics_db: Path | None = None  # None: analytics.sqlite3 beside the index root
+    analytics_enabled: bool = True
+    analytics_retention_days: int = 90
+    analytics_queue_size: int = 10_000
+    popular_min_count: int = 5
+    # Never shown by repr(): settings objects end up in logs and tracebacks.
+    admin_tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -62,8 +71,17 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    @property
+    def analytics_path(self) -> Path:
+        """Where analytics, synonyms and pins are kept (a file beside the index root)."""
+        if self.analytics_db is not None:
+            return self.analytics_db
+        return self.index_dir.parent / "analytics.sqlite3"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        if self.analytics_db is not None:
+            object.__setattr__(self, "analytics_db", Path(self.analytics_db))
         for spec in SETTINGS:
             value = getattr(self, spec.name)
             if spec.check is not None and not spec.check(value):
@@ -90,6 +108,35 @@ def _origins(text: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin like https://www.example.ma")
     return origins
+
+
+def _switch(text: str) -> bool:
+    value = text.lower()
+    if value in ("1", "on", "yes", "true"):
+        return True
+    if value in ("0", "off", "no", "false"):
+        return False
+    raise ValueError("must be on or off")
+
+
+MIN_TOKEN_CHARS = 20  # a guessable admin token would make the backoff the only defence
+
+
+def _admin_tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """``label:token`` pairs, comma-separated; the label names who made a change (audit)."""
+    pairs = []
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        label, sep, token = item.rpartition(":")
+        label = label.strip() if sep else "admin"
+        if not re.fullmatch(r"[\w.@-]{1,40}", label):
+            raise ValueError(f"the label {label!r} must be 1-40 letters, digits or . @ - _")
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"each token must be at least {MIN_TOKEN_CHARS} characters long "
+                             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
+        pairs.append((label, token))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -139,12 +186,32 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", _positive_int,
                 "memory, in MB, the index writer may use before spilling to disk",
                 lambda v: isinstance(v, int) and v >= 16),
+    SettingSpec("analytics_db", "PRESSE_ANALYTICS_DB", Path,
+                "SQLite file of search analytics, synonyms and pins (default: "
+                "analytics.sqlite3 beside the index root)"),
+    SettingSpec("analytics_enabled", "PRESSE_ANALYTICS", _switch,
+                "on or off: record searches and clicks (no IP, cookie or user agent is stored)",
+                lambda v: isinstance(v, bool)),
+    SettingSpec("analytics_retention_days", "PRESSE_ANALYTICS_RETENTION_DAYS", _positive_int,
+                "days searches and clicks are kept; older rows are purged daily",
+                lambda v: isinstance(v, int) and v >= 1),
+    SettingSpec("analytics_queue_size", "PRESSE_ANALYTICS_QUEUE", _positive_int,
+                "events a worker holds before writing them; beyond, events are dropped and counted",
+                lambda v: isinstance(v, int) and v >= 1),
+    SettingSpec("popular_min_count", "PRESSE_POPULAR_MIN_COUNT", _positive_int,
+                "searches a query needs (in 7 days, with results and clicks) to be shown to "
+                "readers as popular",
+                lambda v: isinstance(v, int) and v >= 2),
+    SettingSpec("admin_tokens", "PRESSE_ADMIN_TOKEN", _admin_tokens,
+                "label:token pairs, comma-separated, opening /admin; unset, every /admin path "
+                "answers 404"),
 )
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"
 
 # How the README shows defaults that depend on the machine.
-_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`"}
+_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`",
+                  "analytics_db": "(beside the index root)", "analytics_enabled": "`on`"}
 
 
 def settings_table() -> str:

@@ -51,6 +51,7 @@ from search.ranking import (
 )
 from search.results import FacetValue, Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
 from search.spelling import Vocabulary
+from search.synonyms import score_expansion  # issue 12
 
 log = logging.getLogger("presse.search")
 
@@ -472,6 +473,8 @@ class Engine:
                 started: float) -> SearchResult:
         deadline = started + self.settings.search_budget_ms / 1000.0
         parsed = parse_query(request.query, snapshot.analyzers)
+        if request.synonyms is not None:  # issue 12: synonyms, as lighter optional clauses
+            parsed = request.synonyms.expand(parsed, snapshot.analyzers)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
                                 _ms(started), (), ())
@@ -506,7 +509,8 @@ class Engine:
         hits = tuple(self._hit(snapshot, int(d), float(scorer.scores[d]), matcher) for d in page)
         suggestion = self._did_you_mean(snapshot, request.query) if total < SUGGEST_BELOW else None
         return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
-                            hits, facets, suggestion)
+                            hits, facets, suggestion,
+                            expansions=parsed.applied_expansions)  # issue 12
 
     def _score(self, snapshot: Snapshot, parsed: ParsedQuery) -> Scorer:
         scorer = Scorer(snapshot.n_docs, self.ranking)
@@ -521,6 +525,9 @@ class Engine:
                 scorer.add_term("=" + folded,
                                 [(snapshot.surface_postings(f), 1.0, norms) for f in forms],
                                 weight=self.ranking.exact_weight, count_match=False)
+        for clause in parsed.expansions:  # issue 12: synonyms, weighted below typed words
+            holding = self._docs_with(snapshot, clause) if len(clause.stems) > 1 else None
+            score_expansion(scorer, clause, snapshot.postings, snapshot.norms, weights, holding)
         return scorer
 
     def _surface_forms(self, snapshot: Snapshot, folded: str) -> list[str]:
@@ -632,6 +639,15 @@ class Engine:
             title_html=mark(title, matcher or Matcher((), (), snapshot.word_analysis)),
             snippet_html=snippet_html,
         )
+
+    def hits_for(self, article_ids: list[str], query: str) -> list[Hit]:
+        """Issue 12 (pins): hits for these articles, highlighted for ``query``, in the order
+        given; an article no longer in the index is left out."""
+        snapshot = self._current()
+        parsed = parse_query(query, snapshot.analyzers)
+        matcher = Matcher(parsed.stems, parsed.surfaces, snapshot.word_analysis)
+        docnums = [snapshot.docnum(article_id) for article_id in article_ids]
+        return [self._hit(snapshot, d, 0.0, matcher) for d in docnums if d is not None]
 
     def _did_you_mean(self, snapshot: Snapshot, query: str) -> str | None:
         changed = False
