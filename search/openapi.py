@@ -293,7 +293,7 @@ _ADMIN_ERRORS = {
     "429": _response("TooManyAttempts"),
     "503": _response("StorageUnavailable"),
 }
-_ADMIN_SECURITY = [{"adminToken": []}]
+_ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminToken": []}]
 
 
 def _admin(

@@ -34,7 +34,7 @@ def read_click(body: bytes) -> ClickEvent:
     """The click in ``body`` (JSON or a form), or ``BadQuery`` naming the field at fault."""
     text = body.decode("utf-8", "replace").strip()
     fields: dict[str, Any]
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         try:
             fields = json.loads(text)
         except ValueError:
