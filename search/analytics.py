@@ -199,11 +199,18 @@ class Recorder:
         try:
             while True:
                 batch, stop = self._next_batch()
-                if batch:
-                    conn = self._write(conn, batch)
-                if conn is not None and time.monotonic() >= next_purge:
-                    next_purge = time.monotonic() + 3600.0  # look hourly; purge daily
-                    conn = self._purge(conn)
+                try:
+                    if batch:
+                        conn = self._write(conn, batch)
+                    if conn is not None and time.monotonic() >= next_purge:
+                        next_purge = time.monotonic() + 3600.0  # look hourly; purge daily
+                        conn = self._purge(conn)
+                except Exception:  # a bug here must not end analytics for the worker's life
+                    log.exception("analytics: %d events lost", len(batch))
+                    self.stats.dropped += len(batch)
+                    if conn is not None:
+                        conn.close()
+                        conn = None
                 for _ in range(len(batch) + stop):
                     self._queue.task_done()
                 if stop:

@@ -505,7 +505,8 @@ class Engine:
             order = self._rerank(snapshot, parsed, scores, order, deadline)
         _check(deadline)
         page = order[window - request.per_page:window]
-        matcher = Matcher(parsed.stems, parsed.surfaces, snapshot.word_analysis)
+        # issue 12: marked_stems adds the synonyms' stems, so a hit found through one shows it
+        matcher = Matcher(parsed.marked_stems, parsed.surfaces, snapshot.word_analysis)
         hits = tuple(self._hit(snapshot, int(d), float(scorer.scores[d]), matcher) for d in page)
         suggestion = self._did_you_mean(snapshot, request.query) if total < SUGGEST_BELOW else None
         return SearchResult(request.query, total, request.page, request.per_page, _ms(started),

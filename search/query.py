@@ -94,6 +94,11 @@ class ParsedQuery:
         return tuple(dict.fromkeys(t for c in self.positive for t in c.surfaces))
 
     @property
+    def marked_stems(self) -> tuple[str, ...]:
+        """The stems to highlight: the typed words', then their synonyms' (issue 12)."""
+        return tuple(dict.fromkeys([*self.stems, *(t for c in self.expansions for t in c.stems)]))
+
+    @property
     def is_empty(self) -> bool:
         """True when nothing is left to search for (only stop words, punctuation, exclusions)."""
         return not self.positive

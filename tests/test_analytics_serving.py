@@ -164,3 +164,30 @@ def test_kill_9_mid_batch_loses_at_most_the_queue_and_never_corrupts(tmp_path: P
         assert recorder.flush() and recorder.stats.written == 1
     finally:
         recorder.close()
+
+
+def test_every_worker_picks_up_a_change_within_the_refresh_interval(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    token = "redaction-token-0123456789abcdef"
+    env = server_env(PRESSE_INDEX_DIR=str(sample_index), PRESSE_BIND=f"127.0.0.1:{port}",
+                     PRESSE_WORKERS="3", PRESSE_ANALYTICS_DB=str(tmp_path / "a.sqlite3"),
+                     PRESSE_ADMIN_TOKEN=f"amina:{token}", PRESSE_REFRESH_INTERVAL="1")
+    log = tmp_path / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    with running(command, env, log) as process:
+        wait_ready(process, base, log)
+        for _ in range(12):  # every worker has answered, and holds the old (empty) rules
+            assert get(f"{base}/search?q=BAM")[2]["expansions"] == []
+        request = urllib.request.Request(
+            base + "/admin/api/synonyms", data=b'{"line": "BAM, Bank Al-Maghrib"}',
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            assert resp.status == 201
+        changed_at = time.monotonic()
+        time.sleep(1.2)  # PRESSE_REFRESH_INTERVAL, and a margin
+        answers = [get(f"{base}/search?q=BAM")[2] for _ in range(30)]
+        assert all(a["expansions"] == [{"from": "BAM", "to": ["Bank Al-Maghrib"]}]
+                   for a in answers), time.monotonic() - changed_at

@@ -120,6 +120,8 @@ def test_a_set_finds_every_name_and_the_typed_word_ranks_first(engine: Engine) -
     assert result.expansions == (("BAM", ("Bank Al-Maghrib", "banque centrale")),)
     assert result.to_dict()["expansions"] == [
         {"from": "BAM", "to": ["Bank Al-Maghrib", "banque centrale"]}]
+    by_id = {hit.id: hit for hit in result.hits}
+    assert "<mark>Bank</mark> <mark>Al-Maghrib</mark>" in by_id["bam-nom"].title_html  # why
 
 
 def test_a_rule_triggers_whatever_the_accents_case_and_number(engine: Engine) -> None:

@@ -16,7 +16,8 @@ secret. Every answer is ``no-store``, and CORS never applies under ``/admin`` (`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import falcon
 
@@ -37,6 +38,7 @@ ADMIN_ASSETS = {
     "/admin/admin.css": Asset("admin.css", "text/css; charset=utf-8", ADMIN_CACHE),
 }
 MAX_REPORT_ROWS = 100
+T = TypeVar("T")
 
 
 def is_admin_path(path: str) -> bool:
@@ -77,12 +79,14 @@ def _body(req: falcon.Request) -> dict[str, Any]:
     return data
 
 
-def _storage(exc: StorageError) -> StorageUnavailable:
-    return StorageUnavailable(f"the analytics file cannot be used: {exc}")
-
-
-def _editorial(exc: EditorialError) -> BadQuery:
-    return BadQuery(exc.message, parameter=exc.parameter or "body")
+def _run(call: Callable[[], T]) -> T:
+    """``call()``, its failures in the API's terms: 400 naming the field, or 503."""
+    try:
+        return call()
+    except EditorialError as exc:
+        raise BadQuery(exc.message, parameter=exc.parameter or "body") from None
+    except StorageError as exc:
+        raise StorageUnavailable(f"the analytics file cannot be used: {exc}") from None
 
 
 class Reports(AdminResource):
@@ -93,11 +97,12 @@ class Reports(AdminResource):
             span = period(params.iso_date(req, "from"), params.iso_date(req, "to"))
         except ValueError as exc:
             raise BadQuery(str(exc), parameter="from") from None
-        try:
+
+        def read() -> dict[str, Any]:
             with opened(self.newsroom.store.path, busy_ms=1000) as conn:
-                data = report(conn, span, by="week" if by == "week" else "day", limit=limit)
-        except StorageError as exc:
-            raise _storage(exc) from None
+                return report(conn, span, by="week" if by == "week" else "day", limit=limit)
+
+        data = _run(read)
         recorder = self.newsroom.recorder
         data["worker"] = {
             "analytics": recorder is not None and recorder.enabled,
@@ -109,42 +114,20 @@ class Reports(AdminResource):
 
 class Synonyms(AdminResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        try:
-            rules = self.newsroom.store.read().synonyms.rules
-        except StorageError as exc:
-            raise _storage(exc) from None
+        rules = _run(self.newsroom.store.read).synonyms.rules
         resp.media = {"synonyms": [rule.to_dict() for rule in rules]}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        try:
-            rule = self.newsroom.store.add_synonym(_body(req), req.context.admin)
-        except EditorialError as exc:
-            raise _editorial(exc) from None
-        except StorageError as exc:
-            raise _storage(exc) from None
+        data = _body(req)
+        rule = _run(lambda: self.newsroom.store.add_synonym(data, req.context.admin))
         self.newsroom.editorial.reload()
         resp.status = falcon.HTTP_201
         resp.media = rule.to_dict()
 
 
-class Synonym(AdminResource):
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, rule_id: int) -> None:
-        try:
-            found = self.newsroom.store.delete_synonym(rule_id, req.context.admin)
-        except StorageError as exc:
-            raise _storage(exc) from None
-        if not found:
-            raise NoSuchItem(f"no synonym rule with id {rule_id}")
-        self.newsroom.editorial.reload()
-        resp.status = falcon.HTTP_204
-
-
 class Pins(AdminResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        try:
-            pins = self.newsroom.store.read().pins
-        except StorageError as exc:
-            raise _storage(exc) from None
+        pins = _run(self.newsroom.store.read).pins
         resp.media = {"pins": [pin.to_dict() for pin in pins]}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -154,28 +137,27 @@ class Pins(AdminResource):
             raise BadQuery("query must be the query to pin articles for", parameter="query")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise BadQuery("article_ids must be a list of article ids", parameter="article_ids")
-        try:
-            pins = self.newsroom.store.add_pins(
-                query, ids, req.context.admin,
-                starts=parse_time(data.get("starts"), "starts"),
-                ends=parse_time(data.get("ends"), "ends"))
-        except EditorialError as exc:
-            raise _editorial(exc) from None
-        except StorageError as exc:
-            raise _storage(exc) from None
+        pins = _run(lambda: self.newsroom.store.add_pins(
+            query, ids, req.context.admin,
+            starts=parse_time(data.get("starts"), "starts"),
+            ends=parse_time(data.get("ends"), "ends")))
         self.newsroom.editorial.reload()
         resp.status = falcon.HTTP_201
         resp.media = {"pins": [pin.to_dict() for pin in pins]}
 
 
-class PinItem(AdminResource):
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, pin_id: int) -> None:
-        try:
-            found = self.newsroom.store.delete_pin(pin_id, req.context.admin)
-        except StorageError as exc:
-            raise _storage(exc) from None
-        if not found:
-            raise NoSuchItem(f"no pin with id {pin_id}")
+class Item(AdminResource):
+    """``DELETE`` of one synonym rule or pin, by id."""
+
+    def __init__(self, newsroom: Newsroom, what: str,
+                 delete: Callable[[int, str], bool]) -> None:
+        super().__init__(newsroom)
+        self.what = what
+        self.delete = delete
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, item_id: int) -> None:
+        if not _run(lambda: self.delete(item_id, req.context.admin)):
+            raise NoSuchItem(f"no {self.what} with id {item_id}")
         self.newsroom.editorial.reload()
         resp.status = falcon.HTTP_204
 
@@ -183,18 +165,12 @@ class PinItem(AdminResource):
 class Audit(AdminResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         limit = params.integer(req, "limit", default=100, minimum=1, maximum=1000)
-        try:
-            resp.media = {"audit": self.newsroom.store.audit(limit)}
-        except StorageError as exc:
-            raise _storage(exc) from None
+        resp.media = {"audit": _run(lambda: self.newsroom.store.audit(limit))}
 
 
 class Export(AdminResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        try:
-            resp.media = self.newsroom.store.export_data()
-        except StorageError as exc:
-            raise _storage(exc) from None
+        resp.media = _run(self.newsroom.store.export_data)
 
 
 def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response],
@@ -204,8 +180,10 @@ def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response],
         app.add_route(route, StaticFile(asset))
     app.add_route("/admin/api/reports", Reports(newsroom))
     app.add_route("/admin/api/synonyms", Synonyms(newsroom))
-    app.add_route("/admin/api/synonyms/{rule_id:int}", Synonym(newsroom))
+    store = newsroom.store
+    app.add_route("/admin/api/synonyms/{item_id:int}",
+                  Item(newsroom, "synonym rule", store.delete_synonym))
     app.add_route("/admin/api/pins", Pins(newsroom))
-    app.add_route("/admin/api/pins/{pin_id:int}", PinItem(newsroom))
+    app.add_route("/admin/api/pins/{item_id:int}", Item(newsroom, "pin", store.delete_pin))
     app.add_route("/admin/api/audit", Audit(newsroom))
     app.add_route("/admin/api/export", Export(newsroom))
