@@ -77,11 +77,12 @@ def search_event(query_id: str, query: str, filters: Mapping[str, Any], page: in
                  answer: Mapping[str, Any], at: float | None = None) -> SearchEvent:
     """The event of one answered search; ``answer`` is the JSON answer (``corrected_query``
     is set in it when the engine searched a corrected query instead of the typed one)."""
+    shown = display_form(query)
     return SearchEvent(
         query_id=query_id,
         at=time.time() if at is None else at,
-        query=display_form(query),
-        query_key=query_key(query),
+        query=shown,
+        query_key=query_key(shown, displayed=True),
         filters=json.dumps({k: v for k, v in filters.items() if v}, ensure_ascii=False,
                            sort_keys=True, default=str),
         page=page,

@@ -26,11 +26,16 @@ _WORD = re.compile(r"\w+")
 def display_form(text: str) -> str:
     """``text`` as reports show it: no control characters, one space between words, lowercase."""
     text = unicodedata.normalize("NFKC", text)
-    # Cc (controls), Cf (format: zero-width, bidi overrides), Cs/Co/Cn: never shown to anyone.
-    kept = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
-    return " ".join(kept.split()).lower()[:MAX_CHARS]
+    if not text.isprintable():  # the rare case: look at each character (~1 µs each)
+        # Cc (controls), Cf (format: zero-width, bidi overrides), Cs/Co/Cn: never shown.
+        text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return " ".join(text.split()).lower()[:MAX_CHARS]
 
 
-def query_key(text: str) -> str:
-    """The form that groups queries and matches pins: folded words, sorted, each once."""
-    return " ".join(sorted(set(_WORD.findall(fold(display_form(text))))))
+def query_key(text: str, *, displayed: bool = False) -> str:
+    """The form that groups queries and matches pins: folded words, sorted, each once.
+
+    ``displayed=True`` says that ``text`` is already a ``display_form``.
+    """
+    shown = text if displayed else display_form(text)
+    return " ".join(sorted(set(_WORD.findall(fold(shown)))))

@@ -139,7 +139,7 @@ def parse_query(text: str, analyzers: tuple[Any, Any] | None = None) -> ParsedQu
             if fold(word).strip("?¿!.,;:") in QUESTION_WORDS:
                 continue
             clauses.append(make_clause(word[1:] if negated else word, analyzers,
-                                   phrase=False, negated=negated))
+                                       phrase=False, negated=negated))
         else:
             clauses.append(make_clause(quoted, analyzers, phrase=True, negated=bool(minus)))
     return ParsedQuery(text, tuple(c for c in clauses if c.stems or c.surfaces))

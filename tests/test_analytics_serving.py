@@ -107,37 +107,42 @@ recorder = Recorder(Path(sys.argv[1]), queue_size=100_000, retention_days=90)
 seq = 0
 while True:
     for _ in range(50):
-        recorder.record(ClickEvent(time.time(), "0" * 32, "a", seq + 1))
         seq += 1
+        recorder.record(ClickEvent(time.time(), "0" * 32, sys.argv[2], seq))
     print(seq, flush=True)
     time.sleep(0.002)
 """
+KILLS = 3
 
 
-def test_kill_9_mid_batch_loses_at_most_the_queue_and_never_corrupts(tmp_path: Path) -> None:
-    db = tmp_path / "analytics.sqlite3"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], cwd=REPO,
+def committed(db: Path, run: str) -> list[int]:
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        return [row[0] for row in conn.execute(
+            "SELECT position FROM clicks WHERE article_id = ? ORDER BY rowid", (run,))]
+    except sqlite3.OperationalError:
+        return []  # the schema is not there yet
+    finally:
+        conn.close()
+
+
+def kill_mid_batch(db: Path, run: str, after: int) -> int:
+    """Start a writer, ``kill -9`` it once ``after`` of its events are committed; returns how
+    many events it had recorded (queued or written) by then."""
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), run], cwd=REPO,
                               stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)})
     recorded = 0
     try:
         assert writer.stdout is not None
         deadline = time.monotonic() + 60
-        seen = 0
-        while seen < 5000 and time.monotonic() < deadline:  # several batches committed
+        while time.monotonic() < deadline:
             recorded = int(writer.stdout.readline())
-            if recorded % 1000 == 0 and db.exists():
-                conn = sqlite3.connect(db, timeout=5)
-                try:
-                    seen = conn.execute("SELECT COUNT(*) FROM clicks").fetchone()[0]
-                except sqlite3.OperationalError:
-                    seen = 0  # the schema is not there yet
-                finally:
-                    conn.close()
-        assert seen >= 5000, "the writer never got going"
+            if recorded % 500 == 0 and len(committed(db, run)) >= after:
+                break
         writer.send_signal(signal.SIGKILL)
         writer.wait(timeout=10)
-        for line in writer.stdout:  # what it had queued before dying
+        for line in writer.stdout:  # what it had recorded before dying
             recorded = max(recorded, int(line))
     finally:
         if writer.poll() is None:
@@ -145,22 +150,26 @@ def test_kill_9_mid_batch_loses_at_most_the_queue_and_never_corrupts(tmp_path: P
             writer.wait()
         if writer.stdout is not None:
             writer.stdout.close()
+    return recorded
 
-    assert integrity(db) == "ok"
-    conn = sqlite3.connect(db)
-    try:
-        positions = [row[0] for row in conn.execute("SELECT position FROM clicks ORDER BY rowid")]
-    finally:
-        conn.close()
-    kept = len(positions)
-    assert positions == list(range(1, kept + 1))  # a prefix: no hole, no half-written batch
-    assert kept >= 5000
-    assert recorded - kept <= 100_000  # lost: at most what was queued (the bounded queue)
-    print(f"\nkill -9: {recorded} events recorded, {kept} committed, {recorded - kept} lost")
+
+def test_kill_9_mid_batch_loses_at_most_the_queue_and_never_corrupts(tmp_path: Path) -> None:
+    db = tmp_path / "analytics.sqlite3"
+    for k, after in enumerate((3000, 4200, 5100)[:KILLS]):  # at different points of a batch
+        run = f"run-{k}"
+        recorded = kill_mid_batch(db, run, after)
+        assert integrity(db) == "ok"
+        positions = committed(db, run)
+        kept = len(positions)
+        assert positions == list(range(1, kept + 1))  # a prefix: no hole, no half batch
+        assert kept >= after
+        assert recorded - kept <= 100_000  # lost: at most what was queued (a bounded queue)
+        print(f"\nkill -9 #{k + 1}: {recorded} events recorded, {kept} committed, "
+              f"{recorded - kept} lost")
 
     recorder = Recorder(db, queue_size=10, retention_days=90)  # the file takes writes at once
     try:
-        recorder.record(ClickEvent(time.time(), "1" * 32, "b", 1))
+        recorder.record(ClickEvent(time.time(), "1" * 32, "after", 1))
         assert recorder.flush() and recorder.stats.written == 1
     finally:
         recorder.close()
