@@ -60,14 +60,72 @@ def record_cost_us(folder: Path, events: int = 20_000) -> dict[str, Any]:
         for _ in range(5):
             started = time.perf_counter()
             for n in range(events // 5):
-                recorder.record(search_event(new_query_id(), f"taux directeur {n}",
-                                             {"section": ["Économie"]}, 1, answer))
+                recorder.record(
+                    search_event(
+                        new_query_id(), f"taux directeur {n}", {"section": ["Économie"]}, 1, answer
+                    )
+                )
             rounds.append((time.perf_counter() - started) / (events // 5) * 1e6)
         recorder.flush(60)
     finally:
         recorder.close()
-    return {"per_search_us": summarize(rounds), "written": recorder.stats.written,
-            "dropped": recorder.stats.dropped}
+    return {
+        "per_search_us": summarize(rounds),
+        "written": recorder.stats.written,
+        "dropped": recorder.stats.dropped,
+    }
+
+
+def wsgi_ratio(
+    index_dir: Path, paths: list[str], folder: Path, rounds: int, per_round: int = 40
+) -> dict[str, Any]:
+    """Uncached searches through the app in this process (no HTTP, no other process), analytics
+    on and off, alternating every ``per_round`` requests: seconds per search of each round and
+    the on/off throughput ratio of each pair of rounds."""
+    import time
+
+    from falcon.testing import TestClient
+
+    from index.config import Settings
+    from search.app import create_app
+    from search.engine import Engine
+    from search.newsroom import Newsroom
+
+    apps: dict[str, tuple[TestClient, Engine, Newsroom]] = {}
+    for name, enabled in (("on", True), ("off", False)):
+        settings = Settings(
+            index_dir=index_dir,
+            analytics_enabled=enabled,
+            analytics_db=folder / f"wsgi-{name}.sqlite3",
+        )
+        engine, newsroom = Engine(settings), Newsroom(settings)
+        engine.warm_up()
+        apps[name] = (TestClient(create_app(settings, engine, newsroom)), engine, newsroom)
+    per_search: dict[str, list[float]] = {"on": [], "off": []}
+    cursor = 0
+    try:
+        for name in apps:  # warm-up: posting lists into each engine's cache
+            for path in paths[:per_round]:
+                apps[name][0].simulate_get(path)
+        cursor = per_round
+        for round_ in range(rounds):
+            for name in ("on", "off") if round_ % 2 == 0 else ("off", "on"):
+                chunk = paths[cursor : cursor + per_round]
+                cursor += per_round
+                started = time.perf_counter()
+                for path in chunk:
+                    assert apps[name][0].simulate_get(path).status_code == 200
+                per_search[name].append((time.perf_counter() - started) / len(chunk))
+    finally:
+        for _, engine, newsroom in apps.values():
+            newsroom.close()
+            engine.close()
+    ratios = [off / on for on, off in zip(per_search["on"], per_search["off"], strict=True)]
+    return {
+        "ratio": summarize(ratios),
+        "ratios": ratios,
+        "ms_per_search": {k: summarize([t * 1e3 for t in v]) for k, v in per_search.items()},
+    }
 
 
 def _rows(path: Path) -> int:
@@ -150,6 +208,13 @@ def run(args: argparse.Namespace) -> Report:
                 server.stop()  # SIGTERM: the workers write their queues on the way out
         recorded = _rows(db) if db.exists() else 0
         cost = record_cost_us(folder)
+        print("[analytics] in process (WSGI, no HTTP) ...", file=sys.stderr, flush=True)
+        in_process = wsgi_ratio(
+            args.index_dir,
+            uncached_paths(queries, 40 * (2 * args.repeat * 4 + 2), rng),
+            folder,
+            rounds=args.repeat * 4,
+        )
     ratios = [
         on["rps"] / off["rps"]
         for on, off in zip(runs["on"], runs["off"], strict=True)
@@ -188,6 +253,13 @@ def run(args: argparse.Namespace) -> Report:
         f"In process, what a search pays for analytics (building the event, queueing it, the "
         f"writer thread running): {cost['per_search_us']['median']:.1f} µs per search (median "
         f"of 5 rounds of 4,000; {cost['written']:,} written, {cost['dropped']} dropped).",
+        f"In process, through the app (falcon.testing, no HTTP, no other process), never-"
+        f"repeated searches, analytics on and off alternating every 40 searches "
+        f"({args.repeat * 4} pairs): throughput on/off median "
+        f"{in_process['ratio']['median']:.3f} (min {in_process['ratio']['min']:.3f}, max "
+        f"{in_process['ratio']['max']:.3f}); ms per search: on "
+        f"{in_process['ms_per_search']['on']['median']:.1f}, off "
+        f"{in_process['ms_per_search']['off']['median']:.1f}.",
     ]
     return Report(
         kind="analytics",
@@ -213,6 +285,7 @@ def run(args: argparse.Namespace) -> Report:
             "rows_recorded": recorded,
             "tracebacks": tracebacks,
             "record_cost": cost,
+            "in_process": in_process,
         },
         tables=[table],
         notes=notes,
