@@ -153,7 +153,9 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """Close this worker's index readers on the way out."""
-    from search.app import process_engine
+    """Close this worker's index readers, and write its queued analytics, on the way out."""
+    from search.app import process_engine, process_newsroom
 
-    process_engine(Settings.from_env()).close()
+    settings = Settings.from_env()
+    process_engine(settings).close()
+    process_newsroom(settings).close()

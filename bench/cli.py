@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    analytics,
     hostile,
     http,
     indexing,
@@ -46,6 +47,7 @@ COMMANDS = {
     "scale": (scale, "the corpus xK: build, worker memory, latency, throughput, update"),
     "workers": (workers, "gunicorn sync vs gthread workers: slow clients, throughput, nginx"),
     "hostile": (hostile, "costliest queries' wall time; a normal reader under 5 attackers"),
+    "analytics": (analytics, "uncached /search throughput with analytics on vs off (>= 0.95x)"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -67,6 +69,8 @@ examples:
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/scale-x4.json
   scripts/bench workers --index-dir var/index --out docs/bench-results/workers.json
   scripts/bench hostile --index-dir var/index --out docs/bench-results/hostile.json
+  scripts/bench --repeat 5 analytics --index-dir var/index \\
+      --queries docs/bench-results/queries.jsonl --out docs/bench-results/analytics.json
   scripts/bench report
 """
 

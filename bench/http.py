@@ -129,7 +129,7 @@ class Server:
     """gunicorn in its own process group; ``stop()`` always ends the whole group."""
 
     def __init__(self, index_dir: Path, workers: int | None, log: Path,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
@@ -137,6 +137,7 @@ class Server:
             os.environ,
             PRESSE_INDEX_DIR=str(index_dir.resolve()),
             PRESSE_BIND=f"127.0.0.1:{self.port}",
+            **(env or {}),
         )
         if workers:
             env["PRESSE_WORKERS"] = str(workers)

@@ -70,6 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ranking levers to change for this run, e.g. exact_weight=0,proximity_weight=0 "
         "(names and defaults: search.ranking.RankingConfig)",
     )
+    parser.add_argument(
+        "--synonyms",
+        type=Path,
+        metavar="FILE",
+        help="search with these synonyms (a scripts/admin export; an empty list is allowed) "
+        "and count the queries whose ranking differs from a pass without synonyms",
+    )
 
 
 def ranking_overrides(text: str) -> dict[str, float | int]:
@@ -157,17 +164,46 @@ def _ours(
     try:
         engine.warm_up()
 
+        synonyms = load_synonyms(args.synonyms) if args.synonyms else None
+
         def search(text: str) -> list[str]:
-            result = engine.search(SearchRequest(query=text, per_page=DEPTH))
+            result = engine.search(SearchRequest(query=text, per_page=DEPTH, synonyms=synonyms))
             return [hit.id for hit in result.hits]
 
-        return _passes(search, queries, "ours", args.repeat) | {
+        passes = _passes(search, queries, "ours", args.repeat)
+        if synonyms is not None:
+            without, _, _ = _query_pass(
+                lambda text: [
+                    h.id for h in engine.search(SearchRequest(query=text, per_page=DEPTH)).hits
+                ],
+                queries,
+                "ours without synonyms",
+            )
+            changed = sum(passes["run"][q.id] != without[q.id] for q in queries)
+            passes["synonyms"] = {
+                "file": str(args.synonyms),
+                "rules": len(synonyms.rules),
+                "queries_changed": changed,
+                "queries": len(queries),
+            }
+        return passes | {
             "build_s": build_s,
             "documents": report.accepted,
             "stemmer": stemmer,
         }
     finally:
         engine.close()
+
+
+def load_synonyms(path: Path) -> Any:
+    """The rules of a ``scripts/admin export`` file, as the engine takes them."""
+    import json
+
+    from search.synonyms import Synonyms, rule_from_dict
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rules = tuple(rule_from_dict(item, n) for n, item in enumerate(data.get("synonyms", []), 1))
+    return Synonyms(f"bench:{path}", rules)
 
 
 def _baseline(
@@ -314,6 +350,12 @@ def run(args: argparse.Namespace) -> Report:
                 f"{name}: {len(systems[name]['errors'])} queries failed (scored 0), "
                 f"e.g. {systems[name]['errors'][0]}"
             )
+    if "synonyms" in systems["ours"]:
+        syn = systems["ours"]["synonyms"]
+        notes.append(
+            f"Synonyms: {syn['rules']} rules from {syn['file']}; {syn['queries_changed']} of "
+            f"{syn['queries']} queries ranked differently from a pass without synonyms."
+        )
     counts = {group: len(by_length[group][names[0]]) for group in order}
     plots = {"by-length": lambda path: _plot_by_length(path, length_means, names, counts)}
     return Report(
@@ -329,6 +371,7 @@ def run(args: argparse.Namespace) -> Report:
             "ranking": args.ranking,
             "repeat": args.repeat,
             "run_out": str(args.run_out) if args.run_out else None,
+            "synonyms": str(args.synonyms) if args.synonyms else None,
         },
         results={
             name: {
@@ -341,6 +384,7 @@ def run(args: argparse.Namespace) -> Report:
                 "query_p95_ms": systems[name]["p95_ms"],
                 "errors": systems[name]["errors"][:20],
                 "error_count": len(systems[name]["errors"]),
+                "synonyms": systems[name].get("synonyms"),
             }
             for name in names
         }

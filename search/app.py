@@ -28,9 +28,13 @@ from search.config import Settings
 from search.cors import CORS
 from search.engine import Engine
 from search.errors import SearchError
+from search.newsroom import Newsroom
+from search.resources.admin import AdminGate, add_admin_routes
 from search.resources.articles import SimilarArticles
+from search.resources.events import Click
 from search.resources.health import Health, Ready
 from search.resources.openapi import OpenAPIDocument
+from search.resources.popular import Popular
 from search.resources.search import Search
 from search.resources.static import add_static_routes
 from search.resources.suggest import Suggest
@@ -52,14 +56,18 @@ _FALCON_PARAMETER = re.compile(r'^The "([^"]+)" parameter')
 
 
 def create_app(
-    settings: Settings, engine: Engine | None = None
+    settings: Settings, engine: Engine | None = None, newsroom: Newsroom | None = None
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """The WSGI app over ``engine`` (a new, unopened ``Engine(settings)`` when not given)."""
+    """The WSGI app over ``engine`` (a new, unopened ``Engine(settings)`` when not given) and
+    ``newsroom`` (analytics, synonyms, pins, admin access; a new one when not given)."""
     engine = engine if engine is not None else Engine(settings)
+    newsroom = newsroom if newsroom is not None else Newsroom(settings)
     middleware: list[Any] = []
     if settings.cors_origins:
         allowed = "*" if "*" in settings.cors_origins else settings.cors_origins
         middleware.append(CORS(allow_origins=allowed))
+    if newsroom.guard is not None:
+        middleware.append(AdminGate(newsroom))  # before ResponseHeaders: has the last word
     middleware.append(ResponseHeaders(settings))
     app = falcon.App(middleware=middleware)
 
@@ -67,12 +75,16 @@ def create_app(
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.resp_options.default_media_type = falcon.MEDIA_JSON
 
-    app.add_route("/search", Search(engine))
+    app.add_route("/search", Search(engine, newsroom))
     app.add_route("/articles/{article_id}/similar", SimilarArticles(engine))
     app.add_route("/suggest", Suggest(engine))
     app.add_route("/health", Health())
     app.add_route("/ready", Ready(engine))
     app.add_route("/openapi.json", OpenAPIDocument())
+    app.add_route("/events/click", Click(newsroom))
+    app.add_route("/popular", Popular(newsroom))
+    if newsroom.guard is not None:  # no token, no route: every /admin path answers 404
+        add_admin_routes(app, newsroom)
     add_static_routes(app)  # the search page and the embeddable widget
 
     # Falcon picks the most specific handler by the exception's MRO, whatever the order here.
@@ -101,7 +113,13 @@ def dumps(obj: Any) -> str:
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:
     """The app gunicorn serves: settings from the environment, this process's engine."""
     settings = Settings.from_env()
-    return create_app(settings, process_engine(settings))
+    return create_app(settings, process_engine(settings), process_newsroom(settings))
+
+
+@functools.cache
+def process_newsroom(settings: Settings) -> Newsroom:
+    """The one ``Newsroom`` of this process (its analytics thread starts on first use)."""
+    return Newsroom(settings)
 
 
 @functools.cache
@@ -154,6 +172,8 @@ def _search_error(
     if error.status >= 500:
         log.warning("%s %s: %s %s", req.method, req.path, error.status, error.message)
     resp.status = error.status
+    if error.headers:
+        resp.set_headers(error.headers)  # WWW-Authenticate on a 401, Retry-After on a 429
     resp.media = error.to_dict()
 
 

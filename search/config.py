@@ -10,6 +10,7 @@ README's settings table is written from both sides' declarations (``settings_tab
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,35 @@ def parse_origins(text: str) -> tuple[str, ...]:
     return found
 
 
+def parse_switch(text: str) -> bool:
+    value = text.lower()
+    if value in ("1", "on", "yes", "true"):
+        return True
+    if value in ("0", "off", "no", "false"):
+        return False
+    raise ValueError("must be on or off")
+
+
+MIN_TOKEN_CHARS = 20  # a guessable admin token would make the backoff the only defence
+
+
+def parse_admin_tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """``label:token`` pairs, comma-separated; the label names who made a change (audit)."""
+    pairs = []
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        label, sep, token = item.rpartition(":")
+        label = label.strip() if sep else "admin"
+        if not re.fullmatch(r"[\w.@-]{1,40}", label):
+            raise ValueError(f"the label {label!r} must be 1-40 letters, digits or . @ - _")
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"each token must be at least {MIN_TOKEN_CHARS} characters long "
+                             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
+        pairs.append((label, token))
+    return tuple(pairs)
+
+
 SERVE_SETTINGS: tuple[SettingSpec, ...] = (
     INDEX_SETTINGS[0],  # index_dir: both sides need it
     SettingSpec("bind", "PRESSE_BIND", str, "address gunicorn listens on, host:port"),
@@ -65,6 +95,25 @@ SERVE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("refresh_interval_s", "PRESSE_REFRESH_INTERVAL", non_negative_float,
                 "how often, in seconds, a worker checks for a new index generation",
                 lambda v: v >= 0),
+    SettingSpec("analytics_db", "PRESSE_ANALYTICS_DB", Path,
+                "SQLite file of search analytics, synonyms and pins (default: "
+                "analytics.sqlite3 beside the index root)"),
+    SettingSpec("analytics_enabled", "PRESSE_ANALYTICS", parse_switch,
+                "on or off: record searches and clicks (no IP, cookie or user agent is stored)",
+                lambda v: isinstance(v, bool)),
+    SettingSpec("analytics_retention_days", "PRESSE_ANALYTICS_RETENTION_DAYS", positive_int,
+                "days searches and clicks are kept; older rows are purged daily",
+                lambda v: isinstance(v, int) and v >= 1),
+    SettingSpec("analytics_queue_size", "PRESSE_ANALYTICS_QUEUE", positive_int,
+                "events a worker holds before writing them; beyond, events are dropped and counted",
+                lambda v: isinstance(v, int) and v >= 1),
+    SettingSpec("popular_min_count", "PRESSE_POPULAR_MIN_COUNT", positive_int,
+                "searches a query needs (in 7 days, with results and clicks) to be shown to "
+                "readers as popular",
+                lambda v: isinstance(v, int) and v >= 2),
+    SettingSpec("admin_tokens", "PRESSE_ADMIN_TOKEN", parse_admin_tokens,
+                "label:token pairs, comma-separated, opening /admin; unset, every /admin path "
+                "answers 404"),
 )
 
 
@@ -84,6 +133,26 @@ class Settings(EnvSettings):
     recency_half_life_days: float = 180.0
     search_budget_ms: int = 2000
     refresh_interval_s: float = 1.0
+    # Editors' tools: analytics, synonyms and pins share one SQLite file.
+    analytics_db: Path | None = None  # None: analytics.sqlite3 beside the index root
+    analytics_enabled: bool = True
+    analytics_retention_days: int = 90
+    analytics_queue_size: int = 10_000
+    popular_min_count: int = 5
+    # Never shown by repr(): settings objects end up in logs and tracebacks.
+    admin_tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.analytics_db is not None:
+            object.__setattr__(self, "analytics_db", Path(self.analytics_db))
+        super().__post_init__()
+
+    @property
+    def analytics_path(self) -> Path:
+        """Where analytics, synonyms and pins are kept (a file beside the index root)."""
+        if self.analytics_db is not None:
+            return self.analytics_db
+        return self.index_dir.parent / "analytics.sqlite3"
 
 
 declared(Settings, SERVE_SETTINGS)
@@ -91,7 +160,8 @@ declared(Settings, SERVE_SETTINGS)
 # Every setting once, the indexing side's first: the README's table.
 SETTINGS: tuple[SettingSpec, ...] = (*INDEX_SETTINGS, *SERVE_SETTINGS[1:])
 # How the README shows defaults that depend on the machine.
-_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`"}
+_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`",
+                  "analytics_db": "(beside the index root)", "analytics_enabled": "`on`"}
 
 
 def settings_table() -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import falcon
 
+from search.resources.admin import is_admin_path
+
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Language"
 
 
@@ -20,6 +22,8 @@ class CORS(falcon.CORSMiddleware):  # type: ignore[type-arg]
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
     ) -> None:
+        if is_admin_path(req.path):  # no site's page may read an admin answer, nor preflight one
+            return
         super().process_response(req, resp, resource, req_succeeded)
         if resp.get_header("Access-Control-Allow-Headers") is not None:
             resp.set_header("Access-Control-Allow-Headers", ALLOWED_HEADERS)

@@ -26,8 +26,17 @@ from search.lifecycle import Lifecycle, Served
 from search.query import check_limits, parse_query
 from search.ranking import RankingConfig, recency_factor, top_documents
 from search.results import Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
-from search.retrieval import check, filters, in_sections, rerank, score, section_facets
+from search.retrieval import (
+    check,
+    docs_with,
+    filters,
+    in_sections,
+    rerank,
+    score,
+    section_facets,
+)
 from search.similar import key_terms, similar_documents
+from search.synonyms import score_expansion
 
 __all__ = ["Engine", "SearchTimeout"]
 
@@ -83,10 +92,16 @@ class Engine:
         reader, config = served.reader, self.ranking
         parsed = parse_query(request.query, served.analyzers)
         check_limits(parsed)
+        if request.synonyms is not None:  # the newsroom's synonyms, as lighter optional clauses
+            parsed = request.synonyms.expand(parsed, served.analyzers)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
                                 _ms(started), (), ())
         scorer = score(reader, served.norms, parsed, config)
+        for clause in parsed.expansions:  # synonyms, weighted below the words typed
+            holding = docs_with(reader, clause, deadline) if len(clause.stems) > 1 else None
+            score_expansion(scorer, clause, reader.postings, served.norms.fields,
+                            config.field_weights, holding)
         mask = scorer.count > 0
         mask &= filters(reader, parsed, request, deadline)
         facets = section_facets(reader, mask)
@@ -109,13 +124,14 @@ class Engine:
         check(deadline)
         page = order[window - request.per_page:window]
         numbers: dict[tuple[int, tuple[str, ...]], list[int]] = {}
-        hits = tuple(self._hit(served, int(d), float(scorer.scores[d]), parsed.stems, numbers)
-                     for d in page.tolist())
+        # marked_stems holds the synonyms' stems too: a hit found through one shows it.
+        hits = tuple(self._hit(served, int(d), float(scorer.scores[d]), parsed.marked_stems,
+                               numbers) for d in page.tolist())
         suggestion = None
         if total < config.suggest_below:
             suggestion = served.suggestions.did_you_mean(request.query)
         return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
-                            hits, facets, suggestion)
+                            hits, facets, suggestion, expansions=parsed.applied_expansions)
 
     def _hit(self, served: Served, docnum: int, score: float, stems: tuple[str, ...] | None,
              numbers: dict[tuple[int, tuple[str, ...]], list[int]] | None = None) -> Hit:
@@ -143,6 +159,14 @@ class Engine:
             title_html=mark(title, spans("title")),
             snippet_html=snippet_html,
         )
+
+    def hits_for(self, article_ids: list[str], query: str) -> list[Hit]:
+        """Hits for these articles (pinned ones), marked for ``query``, in the order given; an
+        article no longer in the index is left out."""
+        served = self.lifecycle.current()
+        stems = parse_query(query, served.analyzers).stems
+        docnums = [served.reader.docnum(article_id) for article_id in article_ids]
+        return [self._hit(served, d, 0.0, stems) for d in docnums if d is not None]
 
     # --- similar articles and suggestions ---
 

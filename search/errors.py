@@ -4,7 +4,11 @@
     ├── BadQuery                 400 a parameter is missing or out of range
     ├── ArticleNotFound          404 no article has this id
     ├── IndexUnavailable         503 no index is open (none built yet, CURRENT broken, unreadable)
-    └── SearchTimeout            503 the search ran past its time budget
+    ├── SearchTimeout            503 the search ran past its time budget
+    ├── NoSuchItem               404 no synonym rule or pin has this id (admin routes)
+    ├── StorageUnavailable       503 the analytics file cannot be used (admin routes only)
+    ├── Unauthorized             401 an admin route without the right bearer token
+    └── TooManyAttempts          429 too many wrong admin tokens lately (per process)
 
 Every error answers the same JSON shape: ``{"error": {"code", "message", "parameter"?}}``.
 """
@@ -18,10 +22,12 @@ class SearchError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+    def __init__(self, message: str, *, parameter: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.parameter = parameter
+        self.headers = headers or {}
 
     def to_dict(self) -> dict[str, object]:
         error: dict[str, object] = {"code": self.code, "message": self.message}
@@ -56,3 +62,31 @@ class SearchTimeout(SearchError):
 
     status = 503
     code = "timeout"
+
+
+class NoSuchItem(SearchError):
+    """No synonym rule or pin has this id."""
+
+    status = 404
+    code = "not_found"
+
+
+class StorageUnavailable(SearchError):
+    """The analytics and editorial file cannot be used right now."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+class Unauthorized(SearchError):
+    """An admin route was called without the right bearer token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class TooManyAttempts(SearchError):
+    """Too many wrong admin tokens lately; try again after Retry-After seconds."""
+
+    status = 429
+    code = "too_many_attempts"

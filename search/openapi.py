@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.resources import articles, suggest
+from search.pins import MAX_PINNED
+from search.resources import articles, events, popular, suggest
 from search.results import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SORTS
 
 
@@ -54,9 +55,7 @@ _STRING = {"type": "string"}
 # A required text must hold something besides whitespace, as Python's ``str.isspace`` has it (a
 # blank value counts as absent). Spelt out because ``\s`` means a different set in ECMA-262
 # (the dialect of JSON Schema patterns) and in Python.
-WHITESPACE = (
-    r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-)
+WHITESPACE = r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _NOT_BLANK = f"[^{WHITESPACE}]"
 
 _HIT_PROPERTIES: dict[str, Any] = {
@@ -116,6 +115,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "about 200 characters of the "
                 "best passage, HTML-escaped, with matched words in <mark>…</mark>",
             },
+            "pinned": {
+                "const": True,
+                "description": "present on the articles the newsroom pinned for this query "
+                "(page 1 only, first, at most 3)",
+            },
         },
     },
     "SimilarHit": {
@@ -141,6 +145,8 @@ SCHEMAS: dict[str, Any] = {
             "hits",
             "facets",
             "suggestion",
+            "expansions",
+            "query_id",
         ],
         "additionalProperties": False,
         "properties": {
@@ -153,7 +159,12 @@ SCHEMAS: dict[str, Any] = {
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "took_ms": {"type": "number", "minimum": 0},
-            "hits": {"type": "array", "items": _ref("SearchHit"), "maxItems": MAX_PER_PAGE},
+            "hits": {
+                "type": "array",
+                "items": _ref("SearchHit"),
+                "maxItems": MAX_PER_PAGE + MAX_PINNED,
+                "description": "per_page hits at most, plus the pinned ones on page 1",
+            },
             "facets": {
                 "type": "object",
                 "required": ["section"],
@@ -171,7 +182,49 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "a corrected query when this one found little",
             },
+            "expansions": {
+                "type": "array",
+                "description": "the newsroom's synonyms applied: the words typed (from) and "
+                "what was searched too, with less weight (to)",
+                "items": {
+                    "type": "object",
+                    "required": ["from", "to"],
+                    "additionalProperties": False,
+                    "properties": {"from": _STRING, "to": {"type": "array", "items": _STRING}},
+                },
+            },
+            "query_id": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{32}$",
+                "description": "random id of this answer; send it back with POST /events/click",
+            },
         },
+    },
+    "Popular": {
+        "type": "object",
+        "required": ["queries"],
+        "additionalProperties": False,
+        "properties": {
+            "queries": {"type": "array", "items": _STRING, "maxItems": popular.MAX_LIMIT},
+        },
+    },
+    "Click": {
+        "type": "object",
+        "required": ["query_id", "article_id", "position"],
+        "properties": {
+            "query_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            "article_id": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": events.MAX_ARTICLE_ID_CHARS,
+            },
+            "position": {"type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW},
+        },
+    },
+    "AdminObject": {
+        "type": "object",
+        "description": "an admin answer (reports, synonyms, pins, audit, export); see "
+        "search/resources/admin.py for each shape",
     },
     "SimilarResult": {
         "type": "object",
@@ -228,7 +281,57 @@ RESPONSES: dict[str, Any] = {
         "search ran past its time budget (timeout)",
     ),
     "InternalError": _json(_ref("Error"), "a failure on our side; the body says nothing more"),
+    "AdminNotFound": _json(
+        _ref("Error"), "PRESSE_ADMIN_TOKEN is not set (every /admin path), or no such item"
+    ),
+    "Unauthorized": _json(_ref("Error"), "no bearer token, or a wrong one"),
+    "TooManyAttempts": _json(
+        _ref("Error"), "too many wrong tokens lately (per process); see Retry-After"
+    ),
+    "StorageUnavailable": _json(_ref("Error"), "the analytics file cannot be used right now"),
 }
+
+# Every admin operation: off (404) without PRESSE_ADMIN_TOKEN, bearer token in a header.
+_ADMIN_ERRORS = {
+    "401": _response("Unauthorized"),
+    "404": _response("AdminNotFound"),
+    "429": _response("TooManyAttempts"),
+    "503": _response("StorageUnavailable"),
+}
+_ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminToken": []}]
+
+
+def _admin(
+    operation_id: str,
+    summary: str,
+    ok: str,
+    *,
+    status: str = "200",
+    parameters: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["admin"],
+        "security": _ADMIN_SECURITY,
+        "parameters": parameters or [],
+        "responses": {
+            status: {"description": ok} if status == "204" else _json(_ref("AdminObject"), ok),
+            "400": _response("BadRequest"),
+            **_ADMIN_ERRORS,
+        },
+    }
+    if body:
+        operation["requestBody"] = {
+            "required": True,
+            "description": body,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    return operation
+
+
+_ADMIN_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 _LIMIT_DESCRIPTION = "how many answers at most"
 
@@ -383,6 +486,128 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/popular": {
+        "get": {
+            "operationId": "popular",
+            "summary": "Recherches populaires: frequent recent queries with results and clicks",
+            "description": "From analytics; a query appears only once searched at least "
+            "PRESSE_POPULAR_MIN_COUNT times in 7 days, so no rare query is shown to others.",
+            "parameters": [
+                _query(
+                    "limit",
+                    _LIMIT_DESCRIPTION,
+                    {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": popular.MAX_LIMIT,
+                        "default": popular.DEFAULT_LIMIT,
+                    },
+                ),
+            ],
+            "responses": {
+                "200": _json(_ref("Popular"), "the queries, most searched first"),
+                **_ERRORS_400,
+            },
+        }
+    },
+    "/events/click": {
+        "post": {
+            "operationId": "click",
+            "summary": "A reader clicked a result (navigator.sendBeacon)",
+            "description": "JSON (as text/plain, so no preflight) or a form. No IP address, "
+            "cookie or user agent is stored.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/plain": {"schema": _STRING},
+                    "application/json": {"schema": _ref("Click")},
+                    "application/x-www-form-urlencoded": {"schema": _ref("Click")},
+                },
+            },
+            "responses": {
+                "204": {"description": "recorded (or dropped if analytics is off or busy)"},
+                "400": _response("BadRequest"),
+                "405": _response("MethodNotAllowed"),
+                "500": _response("InternalError"),
+            },
+        }
+    },
+    "/admin/api/reports": {
+        "get": _admin(
+            "adminReports",
+            "Analytics reports over a period",
+            "summary, series, top, no-result and no-click queries",
+            parameters=[
+                _query(
+                    "from",
+                    "first day (default: 6 days before to)",
+                    {"type": "string", "format": "date"},
+                ),
+                _query(
+                    "to", "last day (default: today, UTC)", {"type": "string", "format": "date"}
+                ),
+                _query(
+                    "by", "series by day or ISO week", {"type": "string", "enum": ["day", "week"]}
+                ),
+                _query(
+                    "limit",
+                    "rows per list",
+                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                ),
+            ],
+        )
+    },
+    "/admin/api/synonyms": {
+        "get": _admin("adminSynonyms", "The synonym rules", "the rules"),
+        "post": _admin(
+            "adminAddSynonym",
+            "Add a rule",
+            "the rule",
+            status="201",
+            body='{"line": "BAM, Bank Al-Maghrib"} or {"line": "PJD => Parti de la '
+            'justice et du développement"}',
+        ),
+    },
+    "/admin/api/synonyms/{id}": {
+        "delete": _admin(
+            "adminDeleteSynonym", "Delete a rule", "deleted", status="204", parameters=_ADMIN_ID
+        ),
+    },
+    "/admin/api/pins": {
+        "get": _admin("adminPins", "The pinned articles", "the pins"),
+        "post": _admin(
+            "adminAddPins",
+            "Pin articles for a query",
+            "the new pins",
+            status="201",
+            body='{"query": "élections", "article_ids": ["…"], '
+            '"starts": ISO 8601 or null, "ends": ISO 8601 or null}',
+        ),
+    },
+    "/admin/api/pins/{id}": {
+        "delete": _admin(
+            "adminDeletePin", "Delete a pin", "deleted", status="204", parameters=_ADMIN_ID
+        ),
+    },
+    "/admin/api/audit": {
+        "get": _admin(
+            "adminAudit",
+            "Who changed what, when (newest first)",
+            "the audit trail",
+            parameters=[
+                _query(
+                    "limit",
+                    _LIMIT_DESCRIPTION,
+                    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                )
+            ],
+        ),
+    },
+    "/admin/api/export": {
+        "get": _admin(
+            "adminExport", "Synonyms and pins as JSON (scripts/admin import reads it)", "the export"
+        ),
+    },
     "/openapi.json": {
         "get": {
             "operationId": "openapi",
@@ -406,5 +631,15 @@ OPENAPI: dict[str, Any] = {
         "value counts as absent; unknown parameters are ignored.",
     },
     "paths": PATHS,
-    "components": {"schemas": SCHEMAS, "responses": RESPONSES},
+    "components": {
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+        "securitySchemes": {
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "a token of PRESSE_ADMIN_TOKEN; never in the URL",
+            }
+        },
+    },
 }

@@ -13,6 +13,11 @@ Each clause carries its stemmed terms (matched against title/summary/body) and i
 surface words (matched against the unstemmed ``words`` field, so exact forms rank higher).
 A word that analyses to several terms (``Maroc-France``, ``COVID-19``) is scored as its terms
 with a bonus when they stand together.
+
+Synonyms (issue 12, ``search.synonyms``) add ``expansions``: clauses the reader did not type,
+each with a ``weight`` below 1 and the typed words it was ``expanded_from``. They are kept apart
+from ``clauses`` so that every view below (and so the ranking of a query without synonyms)
+stays exactly what the reader typed; the engine scores them as optional alternatives.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class Clause:
     surfaces: tuple[str, ...]
     phrase: bool = False
     negated: bool = False
+    weight: float = 1.0  # below 1 for a synonym the reader did not type
+    expanded_from: str | None = None  # the typed words a synonym stands for
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,15 @@ class ParsedQuery:
 
     text: str
     clauses: tuple[Clause, ...]
+    expansions: tuple[Clause, ...] = ()  # synonyms, scored as optional, lighter alternatives
+
+    @property
+    def applied_expansions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(typed words, synonyms searched too) for each synonym rule that applied."""
+        found: dict[str, list[str]] = {}
+        for clause in self.expansions:
+            found.setdefault(clause.expanded_from or "", []).append(clause.text)
+        return tuple((typed, tuple(added)) for typed, added in found.items())
 
     @property
     def positive(self) -> tuple[Clause, ...]:
@@ -79,6 +95,11 @@ class ParsedQuery:
         return tuple(dict.fromkeys(t for c in self.positive for t in c.surfaces))
 
     @property
+    def marked_stems(self) -> tuple[str, ...]:
+        """The stems to highlight: the typed words', then their synonyms' (issue 12)."""
+        return tuple(dict.fromkeys([*self.stems, *(t for c in self.expansions for t in c.stems)]))
+
+    @property
     def is_empty(self) -> bool:
         """True when nothing is left to search for (only stop words, punctuation, exclusions)."""
         return not self.positive
@@ -90,7 +111,8 @@ def default_analyzers() -> tuple[Any, Any]:
     return french_analyzer(STEMMER), surface_analyzer()
 
 
-def _clause(text: str, analyzers: tuple[Any, Any], *, phrase: bool, negated: bool) -> Clause:
+def make_clause(text: str, analyzers: tuple[Any, Any], *, phrase: bool, negated: bool) -> Clause:
+    """``text`` analysed into a clause, as the engine's analyzers see it."""
     stemmed, surface = analyzers
     return Clause(
         text=text,
@@ -117,10 +139,10 @@ def parse_query(text: str, analyzers: tuple[Any, Any] | None = None) -> ParsedQu
             negated = word.startswith("-") and len(word) > 1
             if fold(word).strip("?¿!.,;:") in QUESTION_WORDS:
                 continue
-            clauses.append(_clause(word[1:] if negated else word, analyzers,
-                                   phrase=False, negated=negated))
+            clauses.append(make_clause(word[1:] if negated else word, analyzers,
+                                       phrase=False, negated=negated))
         else:
-            clauses.append(_clause(quoted, analyzers, phrase=True, negated=bool(minus)))
+            clauses.append(make_clause(quoted, analyzers, phrase=True, negated=bool(minus)))
     return ParsedQuery(text, tuple(c for c in clauses if c.stems or c.surfaces))
 
 

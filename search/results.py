@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from search.errors import BadQuery
+
+if TYPE_CHECKING:
+    from search.synonyms import Synonyms
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
@@ -31,6 +34,8 @@ class SearchRequest:
     date_from: date | None = None
     date_to: date | None = None
     sort: Literal["relevance", "date"] = "relevance"
+    # The newsroom's synonyms (issue 12): part of the request, so of the answer cache's key.
+    synonyms: Synonyms | None = None
 
     def __post_init__(self) -> None:
         if not self.query or not self.query.strip():
@@ -101,6 +106,8 @@ class SearchResult:
     hits: tuple[Hit, ...]
     section_facets: tuple[FacetValue, ...]
     suggestion: str | None = None
+    # (typed words, synonyms searched too) for each synonym rule applied (issue 12).
+    expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +119,7 @@ class SearchResult:
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": {"section": [facet.to_dict() for facet in self.section_facets]},
             "suggestion": self.suggestion,
+            "expansions": [{"from": typed, "to": list(added)} for typed, added in self.expansions],
         }
 
 

@@ -9,8 +9,9 @@
   (``tests/synthetic.py``) as JSON Lines, and an index of them, built once per session; read-only
   too (copy the index folder to change it).
 - ``settings`` / ``client``: the API over the sample index, with the site's origin
-  allowed for CORS; ``make_client(settings, engine=None)`` does the same for other settings.
-  Engines are closed at teardown (an open Whoosh reader would warn, and warnings are errors).
+  allowed for CORS; ``make_client(settings, engine=None, newsroom=None)`` does the same for
+  other settings. Engines and newsrooms (analytics threads) are closed at teardown (an open
+  Whoosh reader would warn, and warnings are errors).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from index.generations import IndexRoot
 from search.app import create_app
 from search.config import Settings
 from search.engine import Engine
+from search.newsroom import Newsroom
 
 # The browser tests' fixtures (Chromium, the app under gunicorn, the news sites that embed the
 # widget), shared by the modules that drive a browser; they skip without Chromium.
@@ -91,15 +93,21 @@ def settings(sample_index: Path) -> Settings:
 @pytest.fixture
 def make_client() -> Iterator[MakeClient]:
     engines: list[Engine] = []
+    newsrooms: list[Newsroom] = []
 
-    def make(settings: Settings, engine: Engine | None = None) -> TestClient:
+    def make(settings: Settings, engine: Engine | None = None,
+             newsroom: Newsroom | None = None) -> TestClient:
         engine = engine if engine is not None else Engine(settings)
+        newsroom = newsroom if newsroom is not None else Newsroom(settings)
         engines.append(engine)
-        return TestClient(create_app(settings, engine))
+        newsrooms.append(newsroom)
+        return TestClient(create_app(settings, engine, newsroom))
 
     yield make
     for engine in engines:
         engine.close()
+    for newsroom in newsrooms:
+        newsroom.close()
 
 
 @pytest.fixture

@@ -112,7 +112,8 @@ MINI: list[dict[str, Any]] = [
     },
 ]
 
-SEARCH_KEYS = {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"}
+SEARCH_KEYS = {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion",
+               "expansions", "query_id"}
 HIT_KEYS = {"id", "title", "url", "section", "published", "author", "score", "title_html"}
 
 

@@ -58,6 +58,8 @@ BUDGET = {
     ("GET /health", "positive"): 5,
     ("GET /ready", "positive"): 5,
     ("GET /openapi.json", "positive"): 5,
+    ("GET /popular", "positive"): 20,
+    ("GET /popular", "negative"): 20,
 }
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -212,7 +214,13 @@ def test_fuzz_every_operation(
             lambda article_id: op.as_strategy(path_parameters={"id": article_id})
         ),
     }
-    operations = {result.ok().label: result.ok() for result in schema.get_all_operations()}
+    # The admin routes answer 404 here (no token set; tests/test_admin.py covers them) and the
+    # click beacon is a POST with a body (tests/test_analytics_api.py): both left out.
+    operations = {
+        result.ok().label: result.ok()
+        for result in schema.get_all_operations()
+        if not result.ok().path.startswith(("/admin/", "/events/"))
+    }
     assert {label for label, _ in BUDGET} == set(operations), "fuzz every operation"
     for label, kind in BUDGET:
         exercise(label, kind, kinds[kind](operations[label]))
