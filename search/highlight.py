@@ -28,6 +28,7 @@ MAX_ANCHORS = 64  # matched words tried as the start of a passage (the first one
 _ELIDED = frozenset({"l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu",
                      "puisqu"})
 _SPACES = re.compile(r"\s+")
+_JOINERS = frozenset({"-", "\u2010", "\u2011"})  # inside a compound: one mark for its parts
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,21 @@ def _lead(text: str, start: int) -> int:
     return head if text[head:start - 1].lower() in _ELIDED else start
 
 
-def _render(text: str, spans: Spans, first: int, last: int, start: int, end: int) -> str:
-    parts, cursor = [], start
+def _marked(text: str, spans: Spans, first: int, last: int) -> list[tuple[int, int]]:
+    """The character spans to mark, the parts of one compound joined (``Al-Maghrib``)."""
+    marked: list[tuple[int, int]] = []
     for i in np.flatnonzero(spans.keys[first:last] >= 0).tolist():
         word_start, word_end = int(spans.starts[first + i]), int(spans.ends[first + i])
+        if marked and text[marked[-1][1]:word_start] in _JOINERS:
+            marked[-1] = (marked[-1][0], word_end)
+        else:
+            marked.append((word_start, word_end))
+    return marked
+
+
+def _render(text: str, spans: Spans, first: int, last: int, start: int, end: int) -> str:
+    parts, cursor = [], start
+    for word_start, word_end in _marked(text, spans, first, last):
         if word_start < cursor or word_end > end:
             continue
         parts.append(html.escape(text[cursor:word_start]))

@@ -35,6 +35,9 @@ log = logging.getLogger("presse.search")
 
 SWITCH_WAIT_S = 0.25  # how long a request waits for a new generation being opened
 RESULTS_CACHED = 2048  # answers (search pages, similar lists) a worker keeps per generation
+# A generation replaced by a newer one is closed this long after, when no request that started
+# on it can still be running (the time budget is 2 s, gunicorn's timeout 30 s).
+RETIRE_AFTER_S = 60.0
 
 
 class ResultCache:
@@ -121,6 +124,7 @@ class Lifecycle:
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._retired: list[tuple[float, Served]] = []  # replaced generations, and since when
 
     def current(self) -> Served:
         """The generation to answer from (see the module docstring)."""
@@ -158,10 +162,15 @@ class Lifecycle:
             if self._served is not None:
                 self._served.close()
                 self._served = None
+            for _, served in self._retired:
+                served.close()
+            self._retired.clear()
 
     def _refresh(self, wait: float) -> None:
         """Look at ``CURRENT`` if it is time, and take over a generation opened meanwhile."""
         now = time.monotonic()
+        while self._retired and now - self._retired[0][0] > RETIRE_AFTER_S:
+            self._retired.pop(0)[1].close()
         if self._served is None or now - self._checked_at >= self.refresh_interval_s:
             self._checked_at = now
             self._look()
@@ -200,7 +209,9 @@ class Lifecycle:
                       self._served.id if self._served else "nothing")
             return
         # The old generation is not closed here: a request in another thread may still hold
-        # it; its files close when the last reference goes.
+        # it. It is closed RETIRE_AFTER_S later (or with the lifecycle).
+        if self._served is not None:
+            self._retired.append((time.monotonic(), self._served))
         self._served = opening.served
         self._refused = None
         self.problem = None
