@@ -187,6 +187,17 @@ class Postings:
     def doc_frequency(self, number: int) -> int:
         return int(self.indptr[number + 1] - self.indptr[number])
 
+    def runs(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The token runs of ``docs`` end to end, and for each token the index in ``docs`` of
+        the document it belongs to."""
+        assert self.fwd_indptr is not None and self.fwd_terms is not None
+        starts = self.fwd_indptr[docs]
+        lengths = self.fwd_indptr[docs + 1] - starts
+        total = int(lengths.sum())
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        where = offsets + np.arange(total, dtype=np.int64)
+        return self.fwd_terms[where], np.repeat(np.arange(len(docs)), lengths)
+
     def tokens(self, doc: int) -> slice:
         """Where document ``doc``'s tokens are in the forward arrays."""
         assert self.fwd_indptr is not None

@@ -24,7 +24,7 @@ from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Spans, best_snippet, mark
 from search.lifecycle import Lifecycle, Served
 from search.query import check_limits, parse_query
-from search.ranking import RankingConfig, recency_factor, top_documents
+from search.ranking import RankingConfig, top_documents
 from search.results import Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
 from search.retrieval import (
     check,
@@ -115,8 +115,7 @@ class Engine:
             newest_first = np.nan_to_num(reader.published, nan=-np.inf)  # undated last
             order = top_documents(newest_first, candidates, window, tiebreak=scorer.scores)
         else:
-            recency = recency_factor(reader.published, config.recency_weight,
-                                     config.recency_half_life_days, reader.newest_day)
+            recency = served.recency(config.recency_weight, config.recency_half_life_days)
             scores = scorer.finish(recency)
             order = top_documents(scores, candidates, max(window, config.rerank_depth),
                                   tiebreak=reader.published)
@@ -146,8 +145,11 @@ class Engine:
 
         snippet_html = None
         if stems is not None:
-            snippet_html = best_snippet([(stored.get("body") or "", spans("body")),
-                                         (stored.get("summary") or "", spans("summary"))])
+            body, summary = stored.get("body") or "", stored.get("summary") or ""
+            texts = [(body, spans("body"))]
+            if summary and not (texts[0][1].keys >= 0).any():  # the lead only when needed
+                texts.append((summary, spans("summary")))
+            snippet_html = best_snippet(texts)
         return Hit(
             id=stored["id"],
             title=title,

@@ -203,6 +203,16 @@ class GenerationReader:
         segment, local = self.locate(docnum)
         return segment.image.ids[local]
 
+    def by_segment(self, docnums: np.ndarray, field: str
+                   ) -> Iterator[tuple[np.ndarray, np.ndarray, Postings]]:
+        """For each segment holding some of ``docnums`` (sorted): the indexes of those in
+        ``docnums``, their numbers in the segment, and the segment's ``field``."""
+        segment_of = np.searchsorted(self._bases, docnums, side="right") - 1
+        for index in np.unique(segment_of).tolist():
+            rows = np.flatnonzero(segment_of == index)
+            segment = self.segments[index]
+            yield rows, docnums[rows] - segment.base, segment.image.fields[field]
+
     def tokens(self, field: str, docnum: int) -> TokenRun:
         segment, local = self.locate(docnum)
         postings = segment.image.fields[field]

@@ -22,9 +22,10 @@ from conftest import SITE_ORIGIN, MakeClient
 from falcon.testing import TestClient
 from test_openapi import assert_documented
 
-from index.config import ConfigError, Settings
+from index.config import ConfigError
 from search.admin_auth import FREE_FAILURES, AdminGuard
 from search.cli_admin import main as admin_main
+from search.config import Settings
 from search.errors import TooManyAttempts, Unauthorized
 from search.newsroom import Newsroom
 from search.openapi import OPENAPI
