@@ -27,7 +27,7 @@ import falcon.media
 from index.config import Settings
 from search.engine import Engine
 from search.errors import SearchError
-from search.resources.articles import SimilarArticles
+from search.resources.articles import SimilarArticles, SimilarToText
 from search.resources.health import Health, Ready
 from search.resources.openapi import OpenAPIDocument
 from search.resources.search import Search
@@ -43,6 +43,7 @@ _HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
     500: "internal_error",
     503: "unavailable",
 }
@@ -68,6 +69,7 @@ def create_app(
 
     app.add_route("/search", Search(engine))
     app.add_route("/articles/{article_id}/similar", SimilarArticles(engine))
+    app.add_route("/similar", SimilarToText(engine))  # POST: reads the index, changes nothing
     app.add_route("/suggest", Suggest(engine))
     app.add_route("/health", Health())
     app.add_route("/ready", Ready(engine))

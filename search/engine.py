@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 from whoosh import index as whoosh_index
 
-from index.analysis import analyze, fold, surface_analyzer
+from index.analysis import fold, surface_analyzer
 from index.config import Settings
 from index.generations import Generation, GenerationError, IndexRoot, toc_generation
 from index.schema import TEXT_FIELDS
 from index.surface import FILENAME as SURFACE_FILE
 from index.surface import SurfaceIndex, SurfaceIndexBuilder
+from search import similar
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Matcher, WordAnalysis, best_snippet, mark
 from search.query import Clause, ParsedQuery, parse_query
@@ -60,14 +61,6 @@ SUGGEST_BELOW = 3  # "did you mean" is computed when a search finds fewer hits t
 SUGGEST_CANDIDATES = 40  # completions of the last word checked against the words before it
 EPOCH = datetime(1970, 1, 1)
 
-# Similar articles, after Lucene's MoreLikeThis guards.
-SIMILAR_KEY_TERMS = 12
-SIMILAR_MIN_DOC_FREQ = 2
-SIMILAR_MAX_DOC_SHARE = 0.02
-SIMILAR_MAX_DOC_FREQ_FLOOR = 50
-SIMILAR_MIN_MATCH_SHARE = 0.3
-SIMILAR_TITLE_BOOST = 2.0
-KEY_TERMS_CACHED = 4096  # articles whose key terms a worker keeps
 MAX_PROXIMITY_PAIRS = 8  # word pairs checked for proximity (~5 ms each on a long query)
 SWITCH_WAIT_S = 0.25  # how long a request waits for a new generation being opened
 RESULTS_CACHED = 2048  # answers (search pages, similar lists) a worker keeps per generation
@@ -77,10 +70,6 @@ def _days(moment: datetime | None) -> float:
     if moment is None or moment.year < 1900:
         return math.nan
     return (moment - EPOCH).total_seconds() / 86400.0
-
-
-def _same_story_key(title: str) -> str:
-    return re.sub(r"\W+", " ", fold(title)).strip()
 
 
 class ResultCache:
@@ -140,7 +129,6 @@ class Snapshot:
             }
             self.vocabulary = Vocabulary(zip(self.surface.terms,
                                              self.surface.doc_freqs().tolist(), strict=True))
-            self._key_terms: OrderedDict[int, list[tuple[str, float]]] = OrderedDict()
         except BaseException:
             self.close()
             raise
@@ -285,41 +273,9 @@ class Snapshot:
     def stored(self, docnum: int) -> dict[str, Any]:
         return dict(self.reader.stored_fields(docnum))
 
-    def key_terms(self, docnum: int) -> list[tuple[str, float]]:
-        """The terms that best tell what article ``docnum`` is about, with their weights.
-
-        Analysed again from the stored text (a fraction of a millisecond), and kept for the
-        articles asked about most recently.
-        """
-        cached = self._key_terms.get(docnum)
-        if cached is not None:
-            self._key_terms.move_to_end(docnum)
-            return cached
-        terms = self._find_key_terms(docnum)
-        self._key_terms[docnum] = terms
-        if len(self._key_terms) > KEY_TERMS_CACHED:
-            self._key_terms.popitem(last=False)
-        return terms
-
-    def _find_key_terms(self, docnum: int) -> list[tuple[str, float]]:
-        weights: dict[str, float] = {}
-        stored = self.stored(docnum)
-        analyzer = self.analyzers[0]
-        for field, boost in (("title", SIMILAR_TITLE_BOOST), ("summary", 1.0), ("body", 1.0)):
-            for term in analyze(analyzer, stored.get(field) or ""):
-                weights[term] = weights.get(term, 0.0) + boost
-        max_df = max(int(SIMILAR_MAX_DOC_SHARE * self.documents), SIMILAR_MAX_DOC_FREQ_FLOOR)
-        scored = []
-        for term, tf in weights.items():
-            if term.isdigit() and len(term) < 4:
-                continue
-            doc_freq = self.reader.doc_frequency("body", term)
-            if not doc_freq:  # a word of the title or summary only
-                doc_freq = self.reader.doc_frequency("title", term)
-            if SIMILAR_MIN_DOC_FREQ <= doc_freq <= max_df:
-                scored.append((term, tf * math.log(self.documents / doc_freq)))
-        scored.sort(key=lambda item: -item[1])
-        return scored[:SIMILAR_KEY_TERMS]
+    # [issue 11] search.similar.SimilarIndex reads document frequencies through this.
+    def doc_frequency(self, field: str, term: str) -> int:
+        return int(self.reader.doc_frequency(field, term))
 
 
 class _Opening:
@@ -665,39 +621,27 @@ class Engine:
         source = snapshot.docnum(article_id)
         if source is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        terms = snapshot.key_terms(source)
-        if not terms:
-            return SimilarResult(article_id, ())
-        scorer = Scorer(snapshot.n_docs, self.ranking)
-        weights = self.ranking.field_weights
-        for term, _ in terms:
-            scorer.add_term(term, [(snapshot.postings(f, term), w, snapshot.norms[f])
-                                   for f, w in weights.items()])
-        mask = scorer.count > 0
-        mask[source] = False
-        stored = snapshot.stored(source)
-        if same_section:
-            in_section = np.zeros(snapshot.n_docs, dtype=bool)
-            for section in (stored.get("section") or "").split(","):
-                if section in snapshot.sections:
-                    in_section[snapshot.sections[section]] = True
-            mask &= in_section
-        needed = max(2, math.ceil(SIMILAR_MIN_MATCH_SHARE * len(terms)))
-        strong = mask & (scorer.count >= min(needed, len(terms)))
-        scores = scorer.scores
-        story = _same_story_key(stored.get("title") or "")
-        hits: list[Hit] = []
-        for pool in (strong, mask & ~strong):
-            order = top_documents(scores, np.flatnonzero(pool), limit * 4,
-                                  tiebreak=snapshot.published)
-            for docnum in order:
-                hit = self._hit(snapshot, int(docnum), float(scores[docnum]), None)
-                if _same_story_key(hit.title) == story:
-                    continue
-                hits.append(hit)
-                if len(hits) == limit:
-                    return SimilarResult(article_id, tuple(hits))
-        return SimilarResult(article_id, tuple(hits))
+        # [issue 11] the ranking lives in search.similar, over the SimilarIndex protocol.
+        found = similar.rank(snapshot, similar.source_of_article(snapshot, source), limit=limit,
+                             same_section=same_section, ranking=self.ranking)
+        return SimilarResult(article_id, self._similar_hits(snapshot, found))
+
+    def similar_to_text(self, title: str, body: str, *, limit: int = 5) -> SimilarResult:
+        """[issue 11] Articles similar to a text not yet published (``POST /similar``); dated
+        like the newest article, as a text being written belongs to the latest news."""
+        snapshot = self._current()
+        source = similar.Source(title=title, summary="", body=body,
+                                published=snapshot.newest_day)
+        found = similar.rank(snapshot, source, limit=limit, ranking=self.ranking)
+        return SimilarResult(None, self._similar_hits(snapshot, found))
+
+    def _similar_hits(self, snapshot: Snapshot,
+                      found: list[tuple[int, float]]) -> tuple[Hit, ...]:
+        hits = []
+        for docnum, score in found:
+            hit = self._hit(snapshot, docnum, score, None)
+            hits.append(replace(hit, summary=similar.lead(snapshot.stored(docnum))))
+        return tuple(hits)
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         """Completions of what the reader is typing: real words, never stems.

@@ -54,7 +54,8 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class Hit:
-    """One article in a result list. ``snippet_html`` is None for similar articles."""
+    """One article in a result list. ``snippet_html`` is None for similar articles, whose
+    ``summary`` (the lead, plain text) the "Articles similaires" teasers show."""
 
     id: str
     title: str
@@ -65,6 +66,7 @@ class Hit:
     score: float
     title_html: str
     snippet_html: str | None = None
+    summary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -79,6 +81,8 @@ class Hit:
         }
         if self.snippet_html is not None:
             data["snippet_html"] = self.snippet_html
+        if self.summary is not None:
+            data["summary"] = self.summary
         return data
 
 
@@ -117,7 +121,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SimilarResult:
-    id: str
+    id: str | None  # None: similar to a posted text (``POST /similar``)
     hits: tuple[Hit, ...]
 
     def to_dict(self) -> dict[str, Any]:
