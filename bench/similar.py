@@ -7,6 +7,8 @@ similar articles of each system are measured:
 - *tag agreement* (the figure of issue 11): a similar article agrees when it shares at least one
   tag with the source, compared case-folded; an untagged similar article disagrees. The figure is
   the share of similar articles that agree, given per seed and over all seeds;
+- *carry tags*: the share of those similar articles that have tags at all, to tell a system
+  that finds the same topics from one that finds tagged articles (AFP copy of 2019–2020);
 - *shares a section*: the same with sections;
 - *same story*: the share that are the source's own story again (same normalised title) —
   a reader gains nothing from them;
@@ -136,6 +138,19 @@ def tag_agreement(
     return agree / total if total else 0.0
 
 
+def tagged_share(
+    sources: Sequence[dict[str, Any]], found: Sequence[Sequence[dict[str, Any]]]
+) -> float:
+    """Of the similar articles of tagged sources, the share that carry tags at all: a system
+    that favours tagged articles (a quarter of the corpus) gains agreement for that reason."""
+    tagged = total = 0
+    for source, similar in zip(sources, found, strict=True):
+        if _split(source.get("tags")):
+            total += len(similar)
+            tagged += sum(bool(_split(other.get("tags"))) for other in similar)
+    return tagged / total if total else 0.0
+
+
 def score_lists(
     sources: Sequence[dict[str, Any]],
     found: Sequence[Sequence[dict[str, Any]]],
@@ -155,6 +170,7 @@ def score_lists(
     ordered = sorted(latencies_ms)
     return {
         "tag_agreement": tag_agreement(sources, found),
+        "tagged_share": tagged_share(sources, found),
         "shares_section": section_hits / section_total if section_total else 0.0,
         "same_story": story_hits / section_total if section_total else 0.0,
         "coverage": covered / len(sources) if sources else 0.0,
@@ -252,6 +268,7 @@ def run(args: argparse.Namespace) -> Report:
         results[name]["tag_agreement_by_seed"] = per_seed[name]  # type: ignore[assignment]
         print(
             f"{name}: tag agreement {results[name]['tag_agreement']:.3f}, "
+            f"tagged {results[name]['tagged_share']:.3f}, "
             f"p95 {results[name]['p95_ms']:.1f} ms",
             file=sys.stderr,
             flush=True,
@@ -272,6 +289,7 @@ def run(args: argparse.Namespace) -> Report:
         )
     for label, key, digits, scale in (
         ("tag agreement (issue 11)", "tag_agreement", 3, 1),
+        ("similar articles that carry tags", "tagged_share", 1, 100),
         ("shares a section with the source", "shares_section", 1, 100),
         ("same story again (lower is better)", "same_story", 1, 100),
         ("sources with similar articles", "coverage", 1, 100),

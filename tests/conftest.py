@@ -8,6 +8,9 @@
 - ``synthetic_source`` / ``synthetic_index``: ``SYNTHETIC_ARTICLES`` made-up French articles
   (``tests/synthetic.py``) as JSON Lines, and an index of them, built once per session; read-only
   too (copy the index folder to change it).
+- ``browser``: one headless Chromium (Debian's) under Playwright for the whole session, shared
+  by the browser test modules (two Playwright instances cannot run in one process); without it
+  the browser tests skip, or fail when ``CI=true``.
 - ``settings`` / ``client``: the API over the sample index, with the site's origin
   allowed for CORS; ``make_client(settings, engine=None)`` does the same for other settings.
   Engines are closed at teardown (an open Whoosh reader would warn, and warnings are errors).
@@ -16,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -101,3 +105,39 @@ def make_client() -> Iterator[MakeClient]:
 @pytest.fixture
 def client(settings: Settings, make_client: MakeClient) -> TestClient:
     return make_client(settings)
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+# Debian's Chromium; PRESSE_CHROMIUM names another Chromium-based browser on a developer's machine.
+CHROMIUM = Path(os.environ.get("PRESSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required when CI=true; .ci/run installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -e '.[browser]'")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    expect.set_options(timeout=10_000)  # CI machines can be slow
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -12,21 +12,21 @@ Screenshots of the results page land in ``artifacts/screenshots/`` on every run.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import REPO, BuildIndex
 from test_serving import free_port, running, server_env, wait_ready
 
-try:
+# Without Playwright the `browser` fixture (conftest.py) skips these tests, or fails them in CI.
+with contextlib.suppress(ImportError):
     from playwright.sync_api import (
         Browser,
         BrowserContext,
@@ -34,24 +34,10 @@ try:
         Dialog,
         Page,
         expect,
-        sync_playwright,
     )
-except ImportError:  # checked by the `browser` fixture, which skips or fails with a reason
-    sync_playwright = None
 
 pytestmark = pytest.mark.browser
 
-# Debian's Chromium; PRESSE_CHROMIUM names another Chromium-based browser on a developer's machine.
-CHROMIUM = Path(os.environ.get("PRESSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
@@ -94,23 +80,8 @@ class Servers:
 # --- fixtures ----------------------------------------------------------------------------------
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (required when CI=true; .ci/run installs it)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if sync_playwright is None:
-        _unavailable("playwright is not installed: pip install -e '.[browser]'")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    expect.set_options(timeout=10_000)  # CI machines can be slow
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# ``browser`` (one Chromium for the session, shared by every browser test module) is in
+# conftest.py.
 
 
 def site_page(app: str, *, attrs: str) -> bytes:
