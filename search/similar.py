@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -34,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.analysis import analyze, fold
-from search.ranking import RankingConfig, Scorer, top_documents
+from search.ranking import RankingConfig, idf, top_documents
 
 Postings = tuple[np.ndarray, np.ndarray]
 
@@ -43,6 +44,7 @@ MAX_TEXT_CHARS = 100_000  # what ``POST /similar`` accepts; longer stored texts 
 OPENING_CHARS = 200  # the opening of the body that identifies a wire copy
 MIN_LEAD_WORDS = 6  # a shorter lead ("Vidéo.") identifies nothing
 LEAD_CHARS = 240  # of the lead in a similar article's answer; the block shows ~100
+IMPACTS_CACHED = 3_000_000  # (term, article) contributions kept per index (~24 MB)
 DOC_FREQS_CACHED = 250_000  # terms whose document frequency is remembered per index (~30 MB)
 
 _DOC_FREQS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
@@ -70,17 +72,18 @@ class SimilarIndex(Protocol):
 class SimilarConfig:
     """Every lever of similar articles (see the module docstring and ``docs/similar.md``)."""
 
-    key_terms: int = 25
-    min_doc_freq: int = 2
-    max_doc_share: float = 1.0  # 1.0: no ceiling
-    pick_title: float = 2.0  # weight of an occurrence in the title when picking key terms
+    # Figures: docs/similar.md (tag agreement on the tagged articles of ../shared/corpus).
+    key_terms: int = 35  # 12: 0.643, 25: 0.683, 35: 0.696, 50: 0.709 (without time proximity)
+    min_doc_freq: int = 2  # 5 (Lucene's): +0.005, within the seeds' spread; 2 keeps rarer names
+    max_doc_share: float = 1.0  # no ceiling: 0.02 (issue 8's) cost 0.036, 0.05 cost 0.015
+    pick_title: float = 2.0  # weight of a title occurrence when picking key terms (1 or 3: ±0.004)
     pick_summary: float = 1.5
     pick_body: float = 1.0
-    entity_boost: float = 1.0  # x on a term's frequency inside a capitalised name (1: off)
-    term_weight_power: float = 0.0  # 0: every key term counts the same in the query
-    min_match_share: float = 0.3
-    time_weight: float = 0.0  # 0: no time proximity
-    time_half_life_days: float = 30.0
+    entity_boost: float = 1.0  # x on a term inside a capitalised name: 2 or 3 changed nothing
+    term_weight_power: float = 0.0  # key terms weighted in the query: 0.5 cost 0.003, 1 cost 0.015
+    min_match_share: float = 0.3  # Lucene's 30%; 0.2 and 0.45 both cost ~0.007
+    time_weight: float = 1.5  # follow-ups of a story: +0.05 to +0.06 (see docs/similar.md)
+    time_half_life_days: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -204,15 +207,74 @@ def key_terms(index: SimilarIndex, source: Source,
 
 # --- step 2: candidates --------------------------------------------------------------------
 
+class _Impacts:
+    """Each key term's BM25F contribution to every article holding it, remembered per index.
+
+    The same words come back in article after article (Zipf), and a term's contribution does
+    not depend on the source: caching it turns the scoring of a term into two scatter-adds.
+    Bounded by the number of (term, article) entries kept, the least recently used go first.
+    """
+
+    def __init__(self, index: SimilarIndex, ranking: RankingConfig) -> None:
+        self.index = index
+        self.ranking = ranking
+        self.entries: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.size = 0
+        self._tf = np.zeros(index.n_docs, dtype=np.float32)
+
+    def of(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        found = self.entries.get(term)
+        if found is not None:
+            self.entries.move_to_end(term)
+            return found
+        found = self._compute(term)
+        self.entries[term] = found
+        self.size += len(found[0])
+        while self.size > IMPACTS_CACHED and len(self.entries) > 1:
+            _, (docs, _) = self.entries.popitem(last=False)
+            self.size -= len(docs)
+        return found
+
+    def _compute(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        # True BM25F: the fields' weighted, length-normalised frequencies are added, then
+        # saturated once (search.ranking's model, here for one term at a time).
+        tf, parts = self._tf, []
+        for name, weight in self.ranking.field_weights.items():
+            ids, freqs = self.index.postings(name, term)
+            if len(ids):
+                tf[ids] += weight * freqs / self.index.norms[name][ids]
+                parts.append(ids)
+        if not parts:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        docs = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+        freq = tf[docs]
+        tf[docs] = 0.0
+        k1 = self.ranking.k1
+        impact = idf(len(docs), self.index.n_docs) * freq * (k1 + 1.0) / (freq + k1)
+        return docs, impact.astype(np.float32)
+
+
+_IMPACTS: weakref.WeakKeyDictionary[Any, dict[RankingConfig, _Impacts]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _scores(index: SimilarIndex, terms: Sequence[tuple[str, float]], config: SimilarConfig,
-            ranking: RankingConfig) -> Scorer:
-    scorer = Scorer(index.n_docs, ranking)
+            ranking: RankingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Each article's score over the key terms, and how many of them it holds."""
+    per_ranking = _IMPACTS.get(index)
+    if per_ranking is None:
+        per_ranking = _IMPACTS[index] = {}
+    impacts = per_ranking.get(ranking)
+    if impacts is None:
+        impacts = per_ranking[ranking] = _Impacts(index, ranking)
+    scores = np.zeros(index.n_docs, dtype=np.float32)
+    count = np.zeros(index.n_docs, dtype=np.int16)
     top = terms[0][1]
     for term, weight in terms:
-        scorer.add_term(term, [(index.postings(f, term), w, index.norms[f])
-                               for f, w in ranking.field_weights.items()],
-                        weight=(weight / top) ** config.term_weight_power)
-    return scorer
+        docs, impact = impacts.of(term)
+        scores[docs] += impact * (weight / top) ** config.term_weight_power
+        count[docs] += 1
+    return scores, count
 
 
 def time_factor(published: np.ndarray, day: float, config: SimilarConfig) -> np.ndarray:
@@ -258,8 +320,8 @@ def rank(index: SimilarIndex, source: Source, *, limit: int, same_section: bool 
     terms = key_terms(index, source, config)
     if not terms:
         return []
-    scorer = _scores(index, terms, config, ranking)
-    mask = (scorer.count > 0) & index.live
+    scores, count = _scores(index, terms, config, ranking)
+    mask = (count > 0) & index.live
     if source.docnum is not None:
         mask[source.docnum] = False
     if same_section:
@@ -269,10 +331,9 @@ def rank(index: SimilarIndex, source: Source, *, limit: int, same_section: bool 
                 wanted[index.sections[section]] = True
         mask &= wanted
     candidates = np.flatnonzero(mask)
-    scores = scorer.scores
     scores[candidates] *= time_factor(index.published[candidates], source.published, config)
     needed = min(max(2, math.ceil(config.min_match_share * len(terms))), len(terms))
-    strong = scorer.count[candidates] >= needed
+    strong = count[candidates] >= needed
     seen = copy_keys(source.title, source.summary, source.body)
     found: list[tuple[int, float]] = []
     for pool in (candidates[strong], candidates[~strong]):
