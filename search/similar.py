@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -214,6 +215,7 @@ class _Impacts:
     The same words come back in article after article (Zipf), and a term's contribution does
     not depend on the source: caching it turns the scoring of a term into two scatter-adds.
     Bounded by the number of (term, article) entries kept, the least recently used go first.
+    A lock keeps the cache and its scratch array whole if two threads share an engine.
     """
 
     def __init__(self, index: SimilarIndex, ranking: RankingConfig) -> None:
@@ -222,19 +224,21 @@ class _Impacts:
         self.entries: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self.size = 0
         self._tf = np.zeros(index.n_docs, dtype=np.float32)
+        self._lock = threading.Lock()
 
     def of(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        found = self.entries.get(term)
-        if found is not None:
-            self.entries.move_to_end(term)
+        with self._lock:
+            found = self.entries.get(term)
+            if found is not None:
+                self.entries.move_to_end(term)
+                return found
+            found = self._compute(term)
+            self.entries[term] = found
+            self.size += len(found[0])
+            while self.size > IMPACTS_CACHED and len(self.entries) > 1:
+                _, (docs, _) = self.entries.popitem(last=False)
+                self.size -= len(docs)
             return found
-        found = self._compute(term)
-        self.entries[term] = found
-        self.size += len(found[0])
-        while self.size > IMPACTS_CACHED and len(self.entries) > 1:
-            _, (docs, _) = self.entries.popitem(last=False)
-            self.size -= len(docs)
-        return found
 
     def _compute(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         # True BM25F: the fields' weighted, length-normalised frequencies are added, then

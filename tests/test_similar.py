@@ -273,3 +273,22 @@ def test_engine_similar_to_text(engine: Engine) -> None:
         "lointain",
     }
     assert engine.similar_to_text("Rugby", "", limit=5).hits[0].id == "rugby"
+
+
+def test_threads_sharing_an_index_get_the_answers_of_one_thread(index_root: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [a["id"] for a in ARTICLES] * 20
+
+    def answers(snapshot: Snapshot) -> list[list[str]]:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            return list(pool.map(lambda i: similar_ids(snapshot, i), ids))
+
+    alone = Snapshot(IndexRoot(index_root).current(), RankingConfig())
+    together = Snapshot(IndexRoot(index_root).current(), RankingConfig())
+    try:
+        expected = [similar_ids(alone, i) for i in ids]
+        assert answers(together) == expected  # a fresh index: every term computed under load
+    finally:
+        alone.close()
+        together.close()
