@@ -6,7 +6,8 @@ generation. That is what keeps BM25F, exact forms, coordination, exact totals an
 milliseconds on 34k articles, where Whoosh's own matchers take tens to hundreds.
 
 ``Snapshot`` is one opened generation with everything derived from it (length norms, dates,
-section postings, the surface table and vocabulary, caches of postings, key terms and answers).
+section postings, the surface table and vocabulary, caches of postings and answers);
+similar articles are ranked by ``search.similar`` over it (it has what ``SimilarIndex`` asks).
 ``Engine`` holds the current snapshot and checks ``CURRENT`` (with the generation's revision and
 Whoosh's commit number, which incremental updates change) at most every ``refresh_interval_s``;
 a new generation is opened in a background thread and takes over once open, so no request fails
