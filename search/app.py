@@ -30,7 +30,7 @@ from search.engine import Engine
 from search.errors import SearchError
 from search.newsroom import Newsroom
 from search.resources.admin import AdminGate, add_admin_routes
-from search.resources.articles import SimilarArticles
+from search.resources.articles import SimilarArticles, SimilarToText
 from search.resources.events import Click
 from search.resources.health import Health, Ready
 from search.resources.openapi import OpenAPIDocument
@@ -48,6 +48,7 @@ _HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
     500: "internal_error",
     503: "unavailable",
 }
@@ -77,6 +78,7 @@ def create_app(
 
     app.add_route("/search", Search(engine, newsroom))
     app.add_route("/articles/{article_id}/similar", SimilarArticles(engine))
+    app.add_route("/similar", SimilarToText(engine))  # POST: reads the index, changes nothing
     app.add_route("/suggest", Suggest(engine))
     app.add_route("/health", Health())
     app.add_route("/ready", Ready(engine))

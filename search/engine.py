@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from index.generations import IndexRoot
+from search import similar
 from search.config import Settings
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Spans, best_snippet, mark
@@ -35,7 +36,6 @@ from search.retrieval import (
     score,
     section_facets,
 )
-from search.similar import key_terms, similar_documents
 from search.synonyms import score_expansion
 
 __all__ = ["Engine", "SearchTimeout"]
@@ -182,13 +182,28 @@ class Engine:
         source = served.reader.docnum(article_id)
         if source is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        terms = key_terms(served.reader, source, self.ranking)
-        found = similar_documents(served.reader, served.norms, source, terms, self.ranking,
-                                  limit, same_section)
-        result = SimilarResult(article_id, tuple(self._hit(served, d, score, None)
-                                                 for d, score in found))
+        view = served.similar_view
+        found = similar.rank(view, similar.source_of_article(view, source), limit=limit,
+                             same_section=same_section, ranking=self.ranking)
+        result = SimilarResult(article_id, self._similar_hits(served, found))
         served.results.put(key, result)
         return result
+
+    def similar_to_text(self, title: str, body: str, *, limit: int = 5) -> SimilarResult:
+        """Articles similar to a text not yet published (``POST /similar``); dated like the
+        newest article, as a text being written belongs to the latest news."""
+        served = self.lifecycle.current()
+        source = similar.Source(title=title, summary="", body=body,
+                                published=served.reader.newest_day)
+        found = similar.rank(served.similar_view, source, limit=limit, ranking=self.ranking)
+        return SimilarResult(None, self._similar_hits(served, found))
+
+    def _similar_hits(self, served: Served, found: list[tuple[int, float]]) -> tuple[Hit, ...]:
+        hits = []
+        for docnum, value in found:
+            hit = self._hit(served, docnum, value, None)
+            hits.append(replace(hit, summary=similar.lead(served.reader.stored(docnum))))
+        return tuple(hits)
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         """Completions of what the reader is typing (see ``search.suggestions``)."""

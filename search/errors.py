@@ -3,6 +3,7 @@
     SearchError                  base; ``status`` and ``code`` say how it answers over HTTP
     ├── BadQuery                 400 a parameter is missing or out of range
     ├── ArticleNotFound          404 no article has this id
+    ├── PayloadTooLarge          413 a request body over its limit (``POST /similar``)
     ├── IndexUnavailable         503 no index is open (none built yet, CURRENT broken, unreadable)
     ├── SearchTimeout            503 the search ran past its time budget
     ├── NoSuchItem               404 no synonym rule or pin has this id (admin routes)
@@ -48,6 +49,13 @@ class ArticleNotFound(SearchError):
 
     status = 404
     code = "not_found"
+
+
+class PayloadTooLarge(SearchError):
+    """A request body is larger than the endpoint accepts."""
+
+    status = 413
+    code = "payload_too_large"
 
 
 class IndexUnavailable(SearchError):

@@ -61,6 +61,24 @@ class ResultCache:
             self._answers.popitem(last=False)
 
 
+class SimilarView:
+    """An opened generation as ``search.similar.SimilarIndex`` reads it (its caches are kept
+    per object, so one per generation)."""
+
+    def __init__(self, reader: GenerationReader, norms: Norms, analyzers: tuple[Any, Any]):
+        self.reader = reader
+        self.n_docs = reader.n_docs
+        self.documents = reader.documents
+        self.live = reader.live
+        self.published = reader.published
+        self.sections = reader.sections
+        self.norms = norms.fields
+        self.analyzers = analyzers
+        self.postings = reader.postings
+        self.doc_frequency = reader.doc_frequency
+        self.stored = reader.stored
+
+
 class Served:
     """One opened generation and what the engine derives from it once."""
 
@@ -72,6 +90,7 @@ class Served:
             self.analyzers: tuple[Any, Any] = self.reader.analyzers()
             self.norms = Norms(self.reader, config.b)
             self.suggestions = Suggestions(self.reader, self.analyzers, config)
+            self.similar_view = SimilarView(self.reader, self.norms, self.analyzers)
             self.results = ResultCache(RESULTS_CACHED)
             self._recency: dict[tuple[float, float], np.ndarray | None] = {}
         except BaseException:

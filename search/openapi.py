@@ -13,6 +13,7 @@ from typing import Any
 from search.pins import MAX_PINNED
 from search.resources import articles, events, popular, suggest
 from search.results import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SORTS
+from search.similar import LEAD_CHARS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -98,7 +99,8 @@ SCHEMAS: dict[str, Any] = {
                     "message": {"type": "string", "description": "for people, in English"},
                     "parameter": {
                         "type": "string",
-                        "description": "the query parameter at fault, on a 400",
+                        "description": "the query parameter (or the field of a JSON body) "
+                        "at fault, on a 400",
                     },
                 },
             }
@@ -124,9 +126,18 @@ SCHEMAS: dict[str, Any] = {
     },
     "SimilarHit": {
         "type": "object",
-        "required": _HIT_REQUIRED,
+        "required": [*_HIT_REQUIRED, "summary"],
         "additionalProperties": False,
-        "properties": _HIT_PROPERTIES,
+        "properties": {
+            **_HIT_PROPERTIES,
+            "summary": {
+                "type": "string",
+                "maxLength": LEAD_CHARS + 1,
+                "description": "the article's lead (or the opening of its body when it has "
+                "none), plain text, cut at a word with … past about "
+                f"{LEAD_CHARS} characters; escape it wherever shown",
+            },
+        },
     },
     "FacetValue": {
         "type": "object",
@@ -231,9 +242,25 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "hits"],
         "additionalProperties": False,
         "properties": {
-            "id": _STRING,
+            "id": {
+                "type": ["string", "null"],
+                "description": "the source article's id; null for a posted text",
+            },
             "hits": {"type": "array", "items": _ref("SimilarHit"), "maxItems": articles.MAX_LIMIT},
         },
+    },
+    "TextToMatch": {
+        "type": "object",
+        "description": "a text not yet published; at least one of title and body holds "
+        "something besides whitespace",
+        "properties": {
+            "title": {"type": "string"},
+            "body": {"type": "string", "description": "the text: lead and body"},
+        },
+        "anyOf": [
+            {"required": ["title"], "properties": {"title": {"pattern": _NOT_BLANK}}},
+            {"required": ["body"], "properties": {"body": {"pattern": _NOT_BLANK}}},
+        ],
     },
     "Suggestions": {
         "type": "object",
@@ -273,7 +300,12 @@ RESPONSES: dict[str, Any] = {
     ),
     "NotFound": _json(_ref("Error"), "no such article (or no such endpoint)"),
     "MethodNotAllowed": _json(
-        _ref("Error"), "the API only reads: GET and HEAD (and OPTIONS) are served, nothing else"
+        _ref("Error"),
+        "the API only reads: GET and HEAD (and OPTIONS) are served, and POST on /similar "
+        "(which reads a text and changes nothing)",
+    ),
+    "PayloadTooLarge": _json(
+        _ref("Error"), f"the request body is over {articles.MAX_BODY_BYTES} bytes"
     ),
     "Unavailable": _json(
         _ref("Error"),
@@ -426,6 +458,40 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("SimilarResult"), "similar articles, best first"),
                 **_ERRORS_400,
                 "404": _response("NotFound"),
+                "503": _response("Unavailable"),
+            },
+        }
+    },
+    "/similar": {
+        "post": {
+            "operationId": "similarToText",
+            "summary": "Articles similar to a text not yet published",
+            "description": "For an editor writing an article: what the archive already holds. "
+            "Reads the index and changes nothing. The body is a JSON object of at most "
+            f"{articles.MAX_BODY_BYTES} bytes (past that: a 413); title and body are optional "
+            "strings, but not both absent or blank (a 400 naming title); other fields are "
+            "ignored. Not JSON, or not an object: a 400 without parameter; a field of the "
+            "wrong type: a 400 naming it.",
+            "parameters": [
+                _query(
+                    "limit",
+                    _LIMIT_DESCRIPTION,
+                    {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": articles.MAX_LIMIT,
+                        "default": articles.DEFAULT_LIMIT,
+                    },
+                ),
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("TextToMatch")}},
+            },
+            "responses": {
+                "200": _json(_ref("SimilarResult"), "similar articles, best first; id is null"),
+                **_ERRORS_400,
+                "413": _response("PayloadTooLarge"),
                 "503": _response("Unavailable"),
             },
         }

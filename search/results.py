@@ -59,7 +59,8 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class Hit:
-    """One article in a result list. ``snippet_html`` is None for similar articles."""
+    """One article in a result list. ``snippet_html`` is None for similar articles, whose
+    ``summary`` (the lead, plain text) the "Articles similaires" teasers show."""
 
     id: str
     title: str
@@ -70,6 +71,7 @@ class Hit:
     score: float
     title_html: str
     snippet_html: str | None = None
+    summary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -84,6 +86,8 @@ class Hit:
         }
         if self.snippet_html is not None:
             data["snippet_html"] = self.snippet_html
+        if self.summary is not None:
+            data["summary"] = self.summary
         return data
 
 
@@ -125,7 +129,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SimilarResult:
-    id: str
+    id: str | None  # None: similar to a posted text (``POST /similar``)
     hits: tuple[Hit, ...]
 
     def to_dict(self) -> dict[str, Any]:

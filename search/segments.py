@@ -95,7 +95,7 @@ class GenerationReader:
         self.lengths = {name: self._column(lambda image, n=name: image.fields[n].lengths,
                                            np.float32) for name in TEXT_FIELDS}
         self.surface_lengths = self._column(lambda image: image.surface.lengths, np.float32)
-        self.sections = self._keyword_values("section")
+        self.sections = self.keyword_values("section")
         # Whoosh serves the stored fields, through each segment's per-document reader only:
         # its term dictionaries are never read here (the images have their own), and its
         # files are read on demand, never copied into the worker's heap.
@@ -123,7 +123,8 @@ class GenerationReader:
             out[segment.base:segment.base + len(column)] = column
         return out
 
-    def _keyword_values(self, field: str) -> dict[str, np.ndarray]:
+    def keyword_values(self, field: str) -> dict[str, np.ndarray]:
+        """Each value of a keyword field (``section``, ``tags``) and its live documents."""
         found: dict[str, list[np.ndarray]] = {}
         for segment in self.segments:
             postings = segment.image.keywords[field]

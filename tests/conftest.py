@@ -8,6 +8,10 @@
 - ``synthetic_source`` / ``synthetic_index``: ``SYNTHETIC_ARTICLES`` made-up French articles
   (``tests/synthetic.py``) as JSON Lines, and an index of them, built once per session; read-only
   too (copy the index folder to change it).
+- ``browser`` (``tests/browser_env.py``, a plugin): one headless Chromium (Debian's) under
+  Playwright for the whole session, shared by the browser test modules (two Playwright
+  instances cannot run in one process); without it the browser tests skip, or fail when
+  ``CI=true``.
 - ``settings`` / ``client``: the API over the sample index, with the site's origin
   allowed for CORS; ``make_client(settings, engine=None, newsroom=None)`` does the same for
   other settings. Engines and newsrooms (analytics threads) are closed at teardown (an open

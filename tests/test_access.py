@@ -3,8 +3,10 @@
 - The API has no route that changes the index (the reindex script, run by an admin on the
   machine, is the only writer): without ``PRESSE_ADMIN_TOKEN`` every route serves GET, HEAD and
   OPTIONS only, but for the click beacon (``POST /events/click``, which only appends a row to
-  analytics), and any other method is a JSON 405 that names the allowed ones. The admin routes,
-  which do change synonyms and pins, exist only with a token (``tests/test_admin.py``).
+  analytics) and ``POST /similar`` (a text to compare with the archive, too long for a URL, which
+  changes nothing: the index files and the live generation are the same after it); any other
+  method is a JSON 405 that names the allowed ones. The admin routes, which do change synonyms
+  and pins, exist only with a token (``tests/test_admin.py``).
 - Article ids, sections, tags and every other parameter are data: a filter value is matched as a
   whole against the indexed values, never parsed as query syntax, and nothing builds a path from
   an id.
@@ -32,6 +34,7 @@ API_PATHS = [
     "/openapi.json",
 ]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+READING_POSTS = {"/similar"}  # POST that reads a text and changes nothing
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE", "TRACE"]
 
 
@@ -52,7 +55,27 @@ BEACONS = {"/events/click": {"POST", "OPTIONS"}}
 def test_no_route_serves_a_method_that_writes(client: TestClient) -> None:
     for route in falcon.inspect.inspect_routes(client.app):
         served = {m.method for m in route.methods if not m.internal}
-        assert served <= BEACONS.get(route.path, READ_METHODS), (route.path, served)
+        allowed = BEACONS.get(route.path, READ_METHODS) | (
+            {"POST"} if route.path in READING_POSTS else set())
+        assert served <= allowed, (route.path, served)
+
+
+def test_posting_a_text_to_similar_changes_nothing(
+    settings: Settings, make_client: MakeClient, known_id: str
+) -> None:
+    client = make_client(settings)
+
+    def state() -> tuple[object, ...]:
+        files = sorted((p.relative_to(settings.index_dir), p.stat().st_mtime_ns, p.stat().st_size)
+                       for p in settings.index_dir.rglob("*") if p.is_file())
+        return (client.simulate_get("/ready").json, files,
+                client.simulate_get(f"/articles/{known_id}/similar").json)
+
+    before = state()
+    for text in ({"title": "Inflation au Maroc", "body": "La banque centrale relève son taux."},
+                 {"title": known_id, "body": "deleted: true"}, {"body": "x" * 50_000}):
+        assert client.simulate_post("/similar", json=text).status_code == 200
+    assert state() == before
 
 
 @pytest.mark.parametrize("method", WRITE_METHODS)

@@ -3,7 +3,8 @@
 Schemathesis reads ``/openapi.json`` from the real app (over WSGI, on the sample index) and
 generates requests for every operation: schema-valid ones (positive), schema-violating ones
 (negative), searches for real words of the corpus (so that hits, snippets and facets are
-exercised) and similar-article requests for real ids. Every answer must:
+exercised), similar-article requests for real ids, and texts of real words posted to
+``/similar`` (the body's rules are judged by ``body_violations``). Every answer must:
 
 - never be a 5xx;
 - conform to the document: a documented status, a JSON content type, a body valid under the
@@ -55,6 +56,9 @@ BUDGET = {
     ("GET /articles/{id}/similar", "positive"): 80,
     ("GET /articles/{id}/similar", "real ids"): 100,
     ("GET /articles/{id}/similar", "negative"): 60,
+    ("POST /similar", "positive"): 60,
+    ("POST /similar", "negative"): 80,
+    ("POST /similar", "real words"): 40,
     ("GET /health", "positive"): 5,
     ("GET /ready", "positive"): 5,
     ("GET /openapi.json", "positive"): 5,
@@ -78,7 +82,8 @@ def documented_violations(template: str, query: str) -> set[str]:
         given[name].append(value)
     bad: set[str] = set()
     values: dict[str, Any] = {}
-    for parameter in OPENAPI["paths"][template]["get"].get("parameters", []):
+    operation = OPENAPI["paths"][template]
+    for parameter in operation.get("get", operation.get("post", {})).get("parameters", []):
         name, schema = parameter["name"], parameter["schema"]
         if parameter["in"] != "query" or schema.get("type") == "array":
             continue  # repeatable parameters take any strings; blanks are dropped
@@ -121,6 +126,19 @@ def documented_violations(template: str, query: str) -> set[str]:
     return bad
 
 
+def body_violations(body: Any) -> set[str | None]:
+    """What a 400 may name for the JSON body of ``POST /similar`` (None: the whole body), or an
+    empty set when the body keeps the documented rules."""
+    if not isinstance(body, dict):
+        return {None}
+    wrong: set[str | None] = {
+        name for name in ("title", "body") if name in body and not isinstance(body[name], str)
+    }
+    if not wrong and not any(str(body.get(name, "")).strip() for name in ("title", "body")):
+        wrong.add("title")
+    return wrong
+
+
 def test_the_oracle_knows_the_rules() -> None:
     assert documented_violations("/search", "q=maroc") == set()
     assert documented_violations("/search", "q=maroc&page=&sort=&from=") == set()
@@ -133,6 +151,12 @@ def test_the_oracle_knows_the_rules() -> None:
     assert documented_violations("/search", "q=a&per_page=douze&section=&tag=x") == {"per_page"}
     assert documented_violations("/suggest", "limit=3") == {"q"}
     assert documented_violations("/articles/{id}/similar", "section=other") == {"section"}
+    assert documented_violations("/similar", "limit=0") == {"limit"}
+    assert body_violations({"title": "Maroc"}) == set()
+    assert body_violations({"body": "Maroc", "x": 1}) == set()
+    assert body_violations({"title": " "}) == {"title"}
+    assert body_violations({"title": 1, "body": None}) == {"title", "body"}
+    assert body_violations(["Maroc"]) == {None}
 
 
 def test_fuzz_every_operation(
@@ -187,7 +211,9 @@ def test_fuzz_every_operation(
 
     def judge(case: Any, response: Any) -> str | None:
         template = case.operation.path
-        violations = documented_violations(template, seen[-1])
+        violations: set[str | None] = set(documented_violations(template, seen[-1]))
+        if case.operation.method.upper() == "POST":
+            violations |= body_violations(case.body)
         status = response.status_code
         if status >= 500:
             return f"answered {status}: {response.text[:300]}"
@@ -209,6 +235,8 @@ def test_fuzz_every_operation(
         "negative": lambda op: op.as_strategy(generation_mode=GenerationMode.NEGATIVE),
         "real words": lambda op: st.lists(st.sampled_from(words), min_size=1, max_size=4).flatmap(
             lambda chosen: op.as_strategy(query={"q": " ".join(chosen)})
+            if op.method.upper() == "GET"
+            else op.as_strategy(body={"title": " ".join(chosen), "body": " ".join(chosen)})
         ),
         "real ids": lambda op: st.sampled_from(known_ids).flatmap(
             lambda article_id: op.as_strategy(path_parameters={"id": article_id})

@@ -21,6 +21,7 @@ from search.openapi import OPENAPI
 from search.results import SearchRequest, SearchResult
 
 DOC_URI = "urn:presse-search:openapi"
+POSTED_TEXT = {"title": "Inflation au Maroc", "body": "Bank Al-Maghrib relève son taux directeur."}
 REGISTRY = Registry().with_resource(DOC_URI, Resource(OPENAPI, specification=DRAFT202012))
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -151,6 +152,36 @@ def test_real_answers_match_the_document(
     assert_documented(resp, template_of(path))
 
 
+POST_CASES = [
+    (POSTED_TEXT, {}),
+    ({"body": "Bank Al-Maghrib"}, {"limit": 1}),
+    ({"title": "xyzzy"}, {}),
+    (POSTED_TEXT, {"limit": 0}),
+    ({}, {}),
+    ({"title": 3}, {}),
+    ([POSTED_TEXT], {}),
+    ({"title": "x" * 100_001}, {}),
+]
+
+
+@pytest.mark.parametrize(("body", "params"), POST_CASES)
+def test_real_answers_to_posted_texts_match_the_document(
+    client: TestClient, body: Any, params: dict[str, Any]
+) -> None:
+    resp = client.simulate_post("/similar", json=body, params=params)
+    assert_documented(resp, "/similar", "post")
+
+
+def test_the_text_schema_says_what_the_api_accepts(client: TestClient) -> None:
+    schema = {"$ref": DOC_URI + "#/components/schemas/TextToMatch"}
+    validator = Draft202012Validator(schema, registry=REGISTRY)
+    for body in ({"title": "Maroc"}, {"body": "Maroc"}, {"title": " ", "body": "Maroc"}, {},
+                 {"title": "\t"}, {"title": 3}, {"title": None, "body": "Maroc"}):
+        valid = validator.is_valid(body)
+        status = client.simulate_post("/similar", json=body).status_code
+        assert status == (200 if valid else 400), (body, status)
+
+
 @pytest.mark.parametrize(
     "path", ["/search", "/suggest", "/articles/{id}/similar", "/health", "/ready", "/openapi.json"]
 )
@@ -176,6 +207,9 @@ def test_503_without_an_index_matches_the_document(
     resp = client.simulate_get(path.replace("{id}", known_id), params=params)
     assert resp.status_code == 503
     assert_documented(resp, path)
+    posted = client.simulate_post("/similar", json=POSTED_TEXT)
+    assert posted.status_code == 503
+    assert_documented(posted, "/similar", "post")
 
 
 def test_500_matches_the_document(settings: Settings, make_client: MakeClient) -> None:
@@ -204,8 +238,9 @@ PUBLIC_READS = sorted(t for t in OPENAPI["paths"] if not t.startswith(("/admin/"
 def test_every_documented_path_is_served(client: TestClient, known_id: str, template: str) -> None:
     for method in OPENAPI["paths"][template]:
         params = {"q": "Maroc"} if template in ("/search", "/suggest") else {}
+        body = POSTED_TEXT if method == "post" else None
         resp = client.simulate_request(
-            method.upper(), template.replace("{id}", known_id), params=params
+            method.upper(), template.replace("{id}", known_id), params=params, json=body
         )
         assert resp.status_code == 200, (method, template, resp.text)
         assert_documented(resp, template, method)

@@ -16,6 +16,8 @@ TYPES = {
     "/widget.css": "text/css; charset=utf-8",
     "/search-page.js": "text/javascript; charset=utf-8",
     "/page.css": "text/css; charset=utf-8",
+    "/similar.js": "text/javascript; charset=utf-8",
+    "/similar.css": "text/css; charset=utf-8",
 }
 
 

@@ -1,4 +1,5 @@
-"""How the resources read query parameters: one rule set, errors that name the parameter.
+"""How the resources read query parameters and JSON bodies: one rule set, errors that name the
+parameter (or the field of the body).
 
 - A single-valued parameter given twice (``?page=1&page=2``) is refused with a 400, rather than
   guessing which one the caller meant; repeatable ones (``section``, ``tag``) are read as lists.
@@ -6,17 +7,25 @@
 - Unknown parameters are ignored.
 - Integers are plain decimal digits, with an optional sign; dates are ``YYYY-MM-DD``.
 
-Every problem raises ``BadQuery`` (400) with ``parameter`` set, answered in the one error shape.
+A JSON body (``POST /similar``) must be one JSON object in UTF-8, within the endpoint's size
+limit (a larger one is a 413, ``PayloadTooLarge``, read no further than the limit); its fields
+are read by name, unknown ones ignored. An error about a field names it in ``parameter``; one
+about the whole body (not JSON, not an object, too large) names nothing.
+
+Every other problem raises ``BadQuery`` (400) with ``parameter`` set, answered in the one error
+shape.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
+from typing import Any
 
 import falcon
 
-from search.errors import BadQuery
+from search.errors import BadQuery, PayloadTooLarge
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -100,3 +109,37 @@ def choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | No
         options = " or ".join(repr(a) for a in allowed)
         raise BadQuery(f"{name} must be {options}, got {_shown(raw)}", parameter=name)
     return raw
+
+
+def json_object(req: falcon.Request, *, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object; 413 past ``max_bytes``, 400 if it is not one."""
+    if req.content_length is not None and req.content_length > max_bytes:
+        raise PayloadTooLarge(f"the request body is {req.content_length} bytes; at most "
+                              f"{max_bytes} are accepted")
+    raw = req.bounded_stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"the request body is over {max_bytes} bytes, the most accepted")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadQuery("the request body must be a JSON object in UTF-8, like "
+                       '{"title": "…", "body": "…"}') from None
+    if not isinstance(value, dict):
+        raise BadQuery(f"the request body must be a JSON object, not {_json_type(value)}")
+    return value
+
+
+def json_string(value: dict[str, Any], name: str) -> str:
+    """The string field ``name`` of a JSON body ("" when absent; null is a wrong type)."""
+    if name not in value:
+        return ""
+    found = value[name]
+    if not isinstance(found, str):
+        raise BadQuery(f"{name} must be a string, not {_json_type(found)}", parameter=name)
+    return found
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -1,5 +1,6 @@
-"""The search page and the embeddable widget: ``GET /``, ``/widget.js``, ``/widget.css`` and the
-page's own ``/search-page.js`` and ``/page.css``, from ``search/static/``.
+"""The search page and the embeddable parts: ``GET /``, ``/widget.js``, ``/widget.css`` (the
+search box), ``/similar.js``, ``/similar.css`` (the "Articles similaires" block) and the page's own
+``/search-page.js`` and ``/page.css``, from ``search/static/``.
 
 A fixed table maps each route to one file: no path is ever built from the request. Files are read
 once, when the app is created (they are small and change only with a deploy), and answered with an
@@ -61,6 +62,9 @@ ASSETS: dict[str, Asset] = {
     "/widget.css": Asset("widget.css", "text/css; charset=utf-8", ASSET_CACHE),
     "/search-page.js": Asset("search-page.js", "text/javascript; charset=utf-8", ASSET_CACHE),
     "/page.css": Asset("page.css", "text/css; charset=utf-8", ASSET_CACHE),
+    # The "Articles similaires" block for article pages (one tag; its css is read by the block).
+    "/similar.js": Asset("similar.js", "text/javascript; charset=utf-8", ASSET_CACHE),
+    "/similar.css": Asset("similar.css", "text/css; charset=utf-8", ASSET_CACHE),
 }
 
 
