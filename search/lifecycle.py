@@ -77,6 +77,7 @@ class SimilarView:
         self.postings = reader.postings
         self.doc_frequency = reader.doc_frequency
         self.stored = reader.stored
+        self.docnum = reader.docnum
 
 
 class Served:

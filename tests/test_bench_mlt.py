@@ -14,20 +14,20 @@ import pytest
 from bench.mlt import MAX_QUERY_TERMS, MIN_DOC_FREQ, MIN_TERM_FREQ, MoreLikeThis
 from index.analysis import analyze
 from index.generations import IndexRoot
-from search.engine import Snapshot
+from search.lifecycle import Served, SimilarView
 from search.ranking import RankingConfig
 
 FIELDS = ("title", "summary", "body")
 
 
 @pytest.fixture(scope="module")
-def snapshot(synthetic_index: Path) -> Iterator[Snapshot]:
-    opened = Snapshot(IndexRoot(synthetic_index).current(), RankingConfig())
-    yield opened
+def snapshot(synthetic_index: Path) -> Iterator[SimilarView]:
+    opened = Served(IndexRoot(synthetic_index).current(), RankingConfig())
+    yield opened.similar_view
     opened.close()
 
 
-def test_query_terms_follow_lucenes_defaults(snapshot: Snapshot) -> None:
+def test_query_terms_follow_lucenes_defaults(snapshot: SimilarView) -> None:
     mlt = MoreLikeThis(snapshot, FIELDS, RankingConfig().b)
     sizes = []
     for docnum in range(0, snapshot.n_docs, 97):
@@ -48,7 +48,7 @@ def test_query_terms_follow_lucenes_defaults(snapshot: Snapshot) -> None:
 
 
 def test_results_match_30_percent_of_the_clauses_and_leave_out_the_source(
-    snapshot: Snapshot,
+    snapshot: SimilarView,
 ) -> None:
     mlt = MoreLikeThis(snapshot, FIELDS, RankingConfig().b)
     for docnum in range(0, snapshot.n_docs, 211):

@@ -12,7 +12,7 @@ from conftest import SITE_ORIGIN, MakeClient
 from falcon.testing import TestClient
 from test_api import HIT_KEYS, assert_error
 
-from index.config import Settings
+from search.config import Settings
 from search.resources.articles import MAX_BODY_BYTES
 
 TEXT = {

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from conftest import BuildIndex
 
-from index.config import Settings
 from index.generations import IndexRoot
-from search.engine import Engine, Snapshot
+from search.config import Settings
+from search.engine import Engine
+from search.lifecycle import Served, SimilarView
 from search.ranking import RankingConfig
 from search.similar import (
     SimilarConfig,
@@ -127,9 +128,9 @@ def index_root(build_index: BuildIndex) -> Path:
 
 
 @pytest.fixture(scope="module")
-def snapshot(index_root: Path) -> Iterator[Snapshot]:
-    opened = Snapshot(IndexRoot(index_root).current(), RankingConfig())
-    yield opened
+def snapshot(index_root: Path) -> Iterator[SimilarView]:
+    opened = Served(IndexRoot(index_root).current(), RankingConfig())
+    yield opened.similar_view
     opened.close()
 
 
@@ -141,7 +142,7 @@ def engine(index_root: Path) -> Iterator[Engine]:
 
 
 def similar_ids(
-    snapshot: Snapshot, article_id: str, config: SimilarConfig | None = None, limit: int = 10
+    snapshot: SimilarView, article_id: str, config: SimilarConfig | None = None, limit: int = 10
 ) -> list[str]:
     docnum = snapshot.docnum(article_id)
     assert docnum is not None
@@ -196,7 +197,7 @@ def test_time_factor_decays_with_the_days_apart() -> None:
     assert time_factor(days, 100.0, SimilarConfig(time_weight=0.0)).tolist() == [1.0] * 4
 
 
-def test_key_terms_are_the_topic_words(snapshot: Snapshot) -> None:
+def test_key_terms_are_the_topic_words(snapshot: SimilarView) -> None:
     docnum = snapshot.docnum("vaccin")
     assert docnum is not None
     terms = [
@@ -213,7 +214,7 @@ def test_key_terms_are_the_topic_words(snapshot: Snapshot) -> None:
     assert all(snapshot.doc_frequency("body", t) <= 4 for t, _ in capped)
 
 
-def test_wire_copies_and_the_same_story_are_left_out(snapshot: Snapshot) -> None:
+def test_wire_copies_and_the_same_story_are_left_out(snapshot: SimilarView) -> None:
     found = similar_ids(snapshot, "vaccin")
     assert "vaccin" not in found
     assert "vaccin-direct" not in found  # the same lead: a copy of the source
@@ -222,7 +223,7 @@ def test_wire_copies_and_the_same_story_are_left_out(snapshot: Snapshot) -> None
     assert set(found[:3]) <= {"essai-a", "essai-b", "proche", "lointain"}
 
 
-def test_time_proximity_prefers_the_follow_up(snapshot: Snapshot) -> None:
+def test_time_proximity_prefers_the_follow_up(snapshot: SimilarView) -> None:
     near = SimilarConfig(time_weight=3.0, time_half_life_days=30)
     found = similar_ids(snapshot, "vaccin", near)
     assert found.index("proche") < found.index("lointain")
@@ -236,7 +237,7 @@ def test_time_proximity_prefers_the_follow_up(snapshot: Snapshot) -> None:
     assert by_date.index("lointain") < by_date.index("proche")
 
 
-def test_same_section_and_limit(snapshot: Snapshot) -> None:
+def test_same_section_and_limit(snapshot: SimilarView) -> None:
     docnum = snapshot.docnum("foot")
     assert docnum is not None
     source = source_of_article(snapshot, docnum)
@@ -245,7 +246,7 @@ def test_same_section_and_limit(snapshot: Snapshot) -> None:
         assert "societe/sante" in snapshot.stored(found)["section"]
 
 
-def test_a_text_without_known_words_has_no_similar_article(snapshot: Snapshot) -> None:
+def test_a_text_without_known_words_has_no_similar_article(snapshot: SimilarView) -> None:
     assert rank(snapshot, Source(title="Xyzzy", summary="", body="plugh"), limit=5) == []
 
 
@@ -280,15 +281,16 @@ def test_threads_sharing_an_index_get_the_answers_of_one_thread(index_root: Path
 
     ids = [a["id"] for a in ARTICLES] * 20
 
-    def answers(snapshot: Snapshot) -> list[list[str]]:
+    def answers(snapshot: SimilarView) -> list[list[str]]:
         with ThreadPoolExecutor(max_workers=6) as pool:
             return list(pool.map(lambda i: similar_ids(snapshot, i), ids))
 
-    alone = Snapshot(IndexRoot(index_root).current(), RankingConfig())
-    together = Snapshot(IndexRoot(index_root).current(), RankingConfig())
+    alone = Served(IndexRoot(index_root).current(), RankingConfig())
+    together = Served(IndexRoot(index_root).current(), RankingConfig())
     try:
-        expected = [similar_ids(alone, i) for i in ids]
-        assert answers(together) == expected  # a fresh index: every term computed under load
+        expected = [similar_ids(alone.similar_view, i) for i in ids]
+        # a fresh index: every term computed under load
+        assert answers(together.similar_view) == expected
     finally:
         alone.close()
         together.close()
