@@ -38,6 +38,8 @@ from index.analysis import analyze
 from index.articles import Article, Deletion, Problem, Record
 from index.codec import PresseCodec
 from index.generations import IndexRoot, directory_size
+from index.lexicon import lexicon_of_counts
+from index.phrases import PhraseIndexBuilder
 from index.schema import STEMMER, build_schema, document_fields, surface_text
 from index.sources import detect_format, read_source
 from index.surface import FILENAME as SURFACE_FILE
@@ -163,6 +165,7 @@ def full_build(
         last_seq: dict[str, tuple[int, str, bool]] = {}  # id -> (seq, where, is_article)
         repeated: set[str] = set()
         surface = SurfaceIndexBuilder()
+        phrases = PhraseIndexBuilder()  # issue 10: autocomplete (numbered as the surface table)
         surface_seqs: list[int] = []  # the seq of each article of the surface table
         writer = _writer(ix, processes, memory_mb)
         try:
@@ -180,7 +183,8 @@ def full_build(
                                             f"{last_seq[record.id][1]}): {outcome}")
                     if isinstance(record, Article):
                         writer.add_document(**document_fields(record, seq))
-                        surface.add(record.id, surface_text(record))
+                        number = surface.add(record.id, surface_text(record))
+                        phrases.add_title(record.title, number, _day(record.published))
                         surface_seqs.append(seq)
                     last_seq[record.id] = (seq, where, isinstance(record, Article))
                 writer.commit()
@@ -197,7 +201,11 @@ def full_build(
         _check(ix, accepted, known[0] if known else None)
         kept = np.array([last_seq[i][0] == seq for i, seq in zip(surface.ids, surface_seqs,
                                                                   strict=True)], dtype=bool)
-        surface.table(kept).save(path / SURFACE_FILE)
+        table = surface.table(kept)
+        table.save(path / SURFACE_FILE)
+        # issue 10: the lexicon (spelling) and the phrases of the titles (autocomplete).
+        lexicon_of_counts(table.terms, table.doc_freqs()).save(path)
+        phrases.save(path, kept)
         size = directory_size(path)
         root.mark_ready(path, {
             "generation": gen_id,
@@ -329,6 +337,11 @@ def _check(ix: Any, expected: int, known_id: str | None) -> None:
                 return
 
 
+def _day(moment: datetime | None) -> float:
+    """Days since 1970 (NaN if unknown): how the phrase index orders articles, newest first."""
+    return moment.timestamp() / 86400.0 if moment is not None else float("nan")
+
+
 def _load_surface(path: Path) -> SurfaceIndex:
     try:
         return SurfaceIndex.load(path / SURFACE_FILE)
@@ -390,6 +403,9 @@ def update_live(
         writer.cancel()
         raise
     surface.save(live.path / SURFACE_FILE)
+    # issue 10: new words must not be "corrected". (Titles of updated articles reach the
+    # phrase index at the next full build; Index v2 gives each update its own segment.)
+    lexicon_of_counts(surface.terms, surface.doc_freqs()).save(live.path)
     with ix.searcher() as searcher:
         documents = searcher.doc_count()
     meta = dict(live.meta)

@@ -12,6 +12,7 @@ imports nothing from Falcon or Whoosh.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -45,6 +46,7 @@ class Settings:
     refresh_interval_s: float = 1.0
     build_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     build_memory_mb: int = 512
+    section_labels: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -90,6 +92,34 @@ def _origins(text: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin like https://www.example.ma")
     return origins
+
+
+def _section_labels(path: str) -> tuple[tuple[str, str], ...]:
+    """The labels file: a JSON object of section slug -> label, both non-empty strings."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read the file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8") from None
+    try:
+        labels = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(labels, dict):
+        raise ValueError("must hold a JSON object of section slug -> label")
+    for slug, label in labels.items():
+        if not isinstance(label, str) or not label.strip() or not slug.strip():
+            raise ValueError(f"section {slug!r}: the label must be a non-empty string, "
+                             f"got {label!r}")
+    return tuple(sorted((slug, label.strip()) for slug, label in labels.items()))
+
+
+def _labels_ok(value: Any) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(s, str) for s in pair)
+        for pair in value
+    )
 
 
 @dataclass(frozen=True)
@@ -139,6 +169,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", _positive_int,
                 "memory, in MB, the index writer may use before spilling to disk",
                 lambda v: isinstance(v, int) and v >= 16),
+    SettingSpec("section_labels", "PRESSE_SECTION_LABELS", _section_labels,
+                "JSON file of section labels, e.g. `{\"societe/sante\": \"Santé\"}` (a section "
+                "without one shows its slug)", _labels_ok),
 )
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}, "declare every setting"

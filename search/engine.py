@@ -33,12 +33,16 @@ from whoosh import index as whoosh_index
 from index.analysis import analyze, fold, surface_analyzer
 from index.config import Settings
 from index.generations import Generation, GenerationError, IndexRoot, toc_generation
+from index.lexicon import Lexicon, lexicon_of_counts
+from index.phrases import PhraseIndex
 from index.schema import TEXT_FIELDS
 from index.surface import FILENAME as SURFACE_FILE
 from index.surface import SurfaceIndex, SurfaceIndexBuilder
+from search.autocomplete import ARTICLES_SHOWN, article_refs, complete_phrases, merge, opens_nothing
+from search.correction import clearly_more, corrected_query
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Matcher, WordAnalysis, best_snippet, mark
-from search.query import Clause, ParsedQuery, parse_query
+from search.query import Clause, ParsedQuery, is_stop_words_only, parse_query
 from search.ranking import (
     Postings,
     RankingConfig,
@@ -49,7 +53,16 @@ from search.ranking import (
     top_documents,
     within,
 )
-from search.results import FacetValue, Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
+from search.results import (
+    ArticleLink,
+    FacetValue,
+    Hit,
+    IndexStatus,
+    SearchRequest,
+    SearchResult,
+    SimilarResult,
+    SuggestResult,
+)
 from search.spelling import Vocabulary
 
 log = logging.getLogger("presse.search")
@@ -138,8 +151,10 @@ class Snapshot:
             self.sections = {
                 value: self.postings("section", value)[0] for value in self._terms("section")
             }
-            self.vocabulary = Vocabulary(zip(self.surface.terms,
-                                             self.surface.doc_freqs().tolist(), strict=True))
+            # issue 10: spelling and autocomplete read mmapped arrays built at index time,
+            # one segment per generation until Index v2 gives a list of segments.
+            self.vocabulary = Vocabulary([self._lexicon(generation)])
+            self.phrases = [PhraseIndex.open(generation.path)]
             self._key_terms: OrderedDict[int, list[tuple[str, float]]] = OrderedDict()
         except BaseException:
             self.close()
@@ -187,6 +202,12 @@ class Snapshot:
             log.warning("generation %s has no surface table: exact forms, suggestions and "
                         "corrections are off until a reindex", generation.id)
             return SurfaceIndexBuilder().table()
+
+    def _lexicon(self, generation: Generation) -> Lexicon:
+        lexicon = Lexicon.open(generation.path)
+        if not len(lexicon) and len(self.surface.terms):  # built before the lexicon existed
+            return lexicon_of_counts(self.surface.terms, self.surface.doc_freqs())
+        return lexicon
 
     def _docnums_of(self, ids: list[str]) -> np.ndarray:
         """The live document number of each article of the surface table (-1 if gone)."""
@@ -465,8 +486,25 @@ class Engine:
         if isinstance(cached, SearchResult):
             return replace(cached, took_ms=_ms(started))
         result = self._search(snapshot, request, started)
+        if request.correct:  # issue 10: typo-tolerant results
+            result = self._corrected(snapshot, request, result, started)
         snapshot.results.put(request, result)
         return result
+
+    def _corrected(self, snapshot: Snapshot, request: SearchRequest, result: SearchResult,
+                   started: float) -> SearchResult:
+        """The results of the corrected query when it finds clearly more (``search.correction``);
+        the reader's query stays in ``query``."""
+        corrected = corrected_query(snapshot.vocabulary, request.query)
+        if corrected is None:
+            return result
+        holding_all = [self._docs_with_all(snapshot, parse_query(q, snapshot.analyzers).stems)
+                       for q in (request.query, corrected)]
+        before, after = (0 if docs is None else int(np.count_nonzero(docs)) for docs in holding_all)
+        if not clearly_more(before, after):
+            return result
+        better = self._search(snapshot, replace(request, query=corrected), started)
+        return replace(better, query=request.query, corrected_query=corrected, suggestion=None)
 
     def _search(self, snapshot: Snapshot, request: SearchRequest,
                 started: float) -> SearchResult:
@@ -474,7 +512,7 @@ class Engine:
         parsed = parse_query(request.query, snapshot.analyzers)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
-                                _ms(started), (), ())
+                                _ms(started), (), (), stopwords_only=is_stop_words_only(parsed))
         scorer = self._score(snapshot, parsed)
         mask = scorer.count > 0
         mask &= self._filters(snapshot, parsed, request)
@@ -525,11 +563,8 @@ class Engine:
 
     def _surface_forms(self, snapshot: Snapshot, folded: str) -> list[str]:
         # The words field keeps accents; a folded query word matches each of its spellings.
-        entry = snapshot.vocabulary.entries.get(folded)
-        forms = {folded}
-        if entry is not None:
-            forms.add(entry.surface)
-        return sorted(forms)
+        surface = snapshot.vocabulary.surface(folded)
+        return sorted({folded, surface} if surface else {folded})
 
     def _docs_with(self, snapshot: Snapshot, clause: Clause) -> np.ndarray:
         """Documents holding ``clause``: its term, or its terms as a phrase within one field."""
@@ -625,7 +660,7 @@ class Engine:
             id=stored["id"],
             title=title,
             url=stored.get("url") or "",
-            section=tuple(s for s in (stored.get("section") or "").split(",") if s),
+            section=_sections(stored),
             published=_iso(published),
             author=stored.get("author") or "",
             score=score,
@@ -634,18 +669,7 @@ class Engine:
         )
 
     def _did_you_mean(self, snapshot: Snapshot, query: str) -> str | None:
-        changed = False
-
-        def fix(match: re.Match[str]) -> str:
-            nonlocal changed
-            correction = snapshot.vocabulary.correct(match.group())
-            if correction is None or fold(correction) == fold(match.group()):
-                return match.group()
-            changed = True
-            return correction
-
-        suggestion = re.sub(r"\w+", fix, query)
-        return suggestion if changed else None
+        return corrected_query(snapshot.vocabulary, query)
 
     # --- similar articles and suggestions ---
 
@@ -725,6 +749,31 @@ class Engine:
         ranked.sort()
         return [f"{head} {word}" for _, _, word in ranked[:limit]]
 
+    def autocomplete(self, prefix: str, *, limit: int = 8) -> SuggestResult:
+        """``/suggest``: words as ``suggest`` gives them, the prefix completed into phrases of
+        the titles (``search.autocomplete``), and articles whose titles hold those phrases."""
+        snapshot = self._current()
+        key = ("autocomplete", prefix, limit)
+        cached = snapshot.results.get(key)
+        if isinstance(cached, SuggestResult):
+            return cached
+        words = [] if opens_nothing(prefix) else self.suggest(prefix, limit=limit)
+        phrases = complete_phrases(snapshot.phrases, prefix, limit)
+        articles: list[ArticleLink] = []
+        for _, article in article_refs(phrases):  # one segment: the surface table's numbers
+            docnum = int(snapshot.docnum_of_article[article])
+            if docnum < 0:  # deleted since the build
+                continue
+            stored = snapshot.stored(docnum)
+            articles.append(ArticleLink(stored["id"], stored.get("title") or "",
+                                        stored.get("url") or "", _sections(stored)))
+            if len(articles) == ARTICLES_SHOWN:
+                break
+        result = SuggestResult(prefix, tuple(words), tuple(merge(prefix, phrases, words, limit)),
+                               tuple(articles))
+        snapshot.results.put(key, result)
+        return result
+
     def _docs_with_all(self, snapshot: Snapshot, stems: tuple[str, ...]) -> np.ndarray | None:
         """Documents holding every one of ``stems`` in some text field (None if no stems)."""
         if not stems:
@@ -744,6 +793,10 @@ def snapshot_key(generation: Generation) -> tuple[str, int, int]:
     recording its revision, so that every worker serves the same state)."""
     return (generation.id, int(generation.meta.get("revision", 0)),
             toc_generation(generation.path))
+
+
+def _sections(stored: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(s for s in (stored.get("section") or "").split(",") if s)
 
 
 def _check(deadline: float) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from search.autocomplete import Completion
 from search.errors import BadQuery
 
 MAX_QUERY_CHARS = 500
@@ -31,6 +32,7 @@ class SearchRequest:
     date_from: date | None = None
     date_to: date | None = None
     sort: Literal["relevance", "date"] = "relevance"
+    correct: bool = True  # False: run the query as typed, even if a correction finds more
 
     def __post_init__(self) -> None:
         if not self.query or not self.query.strip():
@@ -101,10 +103,13 @@ class SearchResult:
     hits: tuple[Hit, ...]
     section_facets: tuple[FacetValue, ...]
     suggestion: str | None = None
+    corrected_query: str | None = None  # set when these are the results of a corrected query
+    stopwords_only: bool = False  # the query held only stop words and question words
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
+            "corrected_query": self.corrected_query,
             "total": self.total,
             "page": self.page,
             "per_page": self.per_page,
@@ -112,6 +117,7 @@ class SearchResult:
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": {"section": [facet.to_dict() for facet in self.section_facets]},
             "suggestion": self.suggestion,
+            "stopwords_only": self.stopwords_only,
         }
 
 
@@ -122,6 +128,38 @@ class SimilarResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "hits": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """An article named beside the completions: enough to show its title and link to it."""
+
+    id: str
+    title: str
+    url: str
+    section: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "url": self.url,
+                "section": list(self.section)}
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    """What ``/suggest`` answers: word suggestions (as before), phrase completions, articles."""
+
+    query: str
+    suggestions: tuple[str, ...]
+    completions: tuple[Completion, ...] = ()
+    articles: tuple[ArticleLink, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "suggestions": list(self.suggestions),
+            "completions": [completion.to_dict() for completion in self.completions],
+            "articles": [article.to_dict() for article in self.articles],
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""Phrase autocomplete: the typed prefix completed into phrases of the titles.
+
+``complete_phrases(indexes, typed, limit)`` looks the normalized prefix up in each segment's
+``index.phrases.PhraseIndex`` (a binary search, then the most frequent rows of the range with
+``np.argpartition``: well under a millisecond on the shared corpus), sums the title counts of a
+phrase found in several segments, and answers the most frequent phrases first. Each
+``Completion`` says which part of its text the reader typed (``typed``), so the page can set the
+rest in bold, and which articles' titles hold it (the newest first).
+
+A stop word never opens the list: phrases never start with one, and a prefix that is a stop word
+or a question word on its own (``les``, ``comment``) is not completed at all (it would offer
+``lesbiennes``). The phrase that is the typed text itself comes first, for its articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.phrases import PhraseIndex, is_stop_word, normalize
+
+# Rows of one segment looked at: the most frequent of its range (limit is at most 20).
+POOL = 64
+# A phrase of fewer titles than this ranks after the words of the text: "infl" would otherwise
+# offer "inflammable" and "infligée" (two titles each) before "inflation" (86 articles).
+STRONG_PHRASE = 3
+ARTICLES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A phrase completing the typed text; ``typed`` is the start of ``text`` that was typed."""
+
+    text: str
+    typed: str
+    count: int  # titles holding the phrase, over every segment
+    articles: tuple[tuple[int, int], ...] = ()  # (segment, article number), newest first
+
+    def to_dict(self) -> dict[str, str]:
+        return {"text": self.text, "typed": self.typed}
+
+
+def typed_part(text: str, prefix: str) -> str:
+    """The start of ``text`` that the reader's ``prefix`` stands for (accents, case and hyphens
+    ignored): ``typed_part("Notre-Dame de Paris", "notre da") == "Notre-Da"``."""
+    wanted = len(normalize(prefix))
+    for end in range(len(text) + 1):
+        if len(normalize(text[:end]) if end else "") >= wanted:
+            return text[:end]
+    return text
+
+
+def opens_nothing(prefix: str) -> bool:
+    """A prefix that is one stop word or question word of 3 letters or more (``les``, ``pour``,
+    ``comment``), which autocomplete leaves alone. Shorter ones (``ma``, ``le``) are mostly the
+    start of a longer word (``maroc``, ``législatives``) and are completed."""
+    words = prefix.split()
+    return (len(words) == 1 and not prefix[-1:].isspace() and len(words[0]) >= 3
+            and is_stop_word(words[0]))
+
+
+def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) -> list[Completion]:
+    """Up to ``limit`` phrases of the titles that start with ``prefix``, most frequent first.
+
+    The phrase that is exactly the typed text comes first when the titles hold it, so that its
+    articles lead; ``Completion.text`` then equals ``typed`` (callers may leave it out).
+    """
+    key = normalize(prefix)
+    if not key.strip() or opens_nothing(prefix):
+        return []
+    holders: dict[str, list[tuple[int, int, int]]] = {}  # key -> (count, segment, row)
+    for segment, index in enumerate(indexes):
+        lo, hi = index.prefix_range(key)
+        if lo >= hi:
+            continue
+        counts = np.asarray(index.counts[lo:hi])
+        rows = np.argpartition(-counts, POOL)[:POOL] if len(counts) > POOL else range(len(counts))
+        for offset in rows:
+            row = lo + int(offset)
+            holders.setdefault(index.key(row), []).append((int(counts[offset]), segment, row))
+    typed_key = key.strip()
+    ranked = sorted((phrase != typed_key, -sum(h[0] for h in held), phrase)
+                    for phrase, held in holders.items())
+    completions = []
+    for _, negative_count, phrase in ranked[:limit]:
+        # The segment holding it in most titles first; on a tie, the later (newer) segment.
+        held = sorted(holders[phrase], reverse=True)
+        _, segment, row = held[0]
+        text = indexes[segment].text(row)
+        articles = tuple((s, int(a)) for _, s, r in held
+                         for a in np.asarray(indexes[s].articles[r]) if a >= 0)
+        completions.append(Completion(text, typed_part(text, prefix), -negative_count, articles))
+    return completions
+
+
+def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
+          limit: int) -> list[Completion]:
+    """The completions to show: phrases of the titles, then (for one word being typed) words of
+    the text, then phrases of fewer than ``STRONG_PHRASE`` titles; never the typed text alone.
+
+    Words are only offered for a single word: a second word completed on its own is how
+    "coupe du mondelez" and "gilets janvier" were made.
+    """
+    typed = normalize(prefix).strip()
+    single = len(prefix.split()) == 1 and not prefix[-1:].isspace()
+    strong = [c for c in phrases if c.count >= STRONG_PHRASE]
+    weak = [c for c in phrases if c.count < STRONG_PHRASE]
+    from_words = [Completion(w, typed_part(w, prefix), 0) for w in words] if single else []
+    shown: list[Completion] = []
+    seen = {typed}
+    for completion in (*strong, *from_words, *weak):
+        key = normalize(completion.text)
+        if key not in seen:
+            seen.add(key)
+            shown.append(completion)
+    return shown[:limit]
+
+
+def article_refs(phrases: Sequence[Completion]) -> list[tuple[int, int]]:
+    """(segment, article) of the articles whose titles hold the phrases, each once: the newest
+    of the first phrase first. The caller shows the first ``ARTICLES_SHOWN`` that still exist."""
+    return list(dict.fromkeys(ref for completion in phrases for ref in completion.articles))

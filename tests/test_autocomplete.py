@@ -1,0 +1,248 @@
+"""Phrase autocomplete: the phrase index of titles (``index.phrases``), the completion of a
+typed prefix (``search.autocomplete``), and ``/suggest`` over a real index.
+
+The index is built from ``data/searchbox/articles.jsonl``, whose titles hold "coupe du monde",
+"gilets jaunes", "Notre-Dame de Paris", "covid-19", "l'essence", "Saint-Denis" and "Saint-Malo"
+two or three times each, and whose texts put "janvier" beside "gilets" and "mondes"/"Mondelez"
+near "coupe du": the nonsense pairs the old word-by-word completion made.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BuildIndex, MakeClient
+from falcon.testing import TestClient
+
+from index.config import Settings
+from index.phrases import PhraseIndex, PhraseIndexBuilder, is_stop_word, normalize, title_words
+from search.autocomplete import complete_phrases, merge, opens_nothing, typed_part
+
+CORPUS = Path(__file__).resolve().parent / "data" / "searchbox" / "articles.jsonl"
+
+
+# --- the phrase index ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("Coupe du Mo", "coupe du mo"),
+        ("Notre-Da", "notre da"),
+        ("saint-", "saint "),  # a finished word asks for what follows it
+        ("  gilets   j", "gilets j"),
+        ("L’Ess", "l'ess"),
+        ("Œuvre", "oeuvre"),
+        ("covid-1", "covid 1"),
+    ],
+)
+def test_normalize(text: str, normalized: str) -> None:
+    assert normalize(text) == normalized
+
+
+@pytest.mark.parametrize(
+    ("word", "stopped"),
+    [("les", True), ("du", True), ("d'une", True), ("l'", True), ("comment", True),
+     ("est", True), ("x", True), ("l'essence", False), ("notre-dame", False), ("2030", False),
+     ("Maroc", False), ("UE", False)],
+)
+def test_is_stop_word(word: str, stopped: bool) -> None:
+    assert is_stop_word(word) is stopped
+
+
+def test_titles_are_cut_at_punctuation() -> None:
+    assert list(title_words("Coupe du monde 2030 : le Maroc, « coorganisateur »")) == [
+        ["Coupe", "du", "monde", "2030"], ["le", "Maroc"], ["coorganisateur"]]
+    assert list(title_words("L’essence -- Saint-Denis")) == [["L'essence"], ["Saint-Denis"]]
+
+
+def build(titles: list[str]) -> PhraseIndex:
+    builder = PhraseIndexBuilder()
+    for number, title in enumerate(titles):
+        builder.add_title(title, number, float(number))  # later titles are newer
+    return builder.build()
+
+
+TITLES = [
+    "Coupe du monde : le Maroc qualifié",
+    "La coupe du monde de football au Qatar",
+    "Les Lions et la Coupe du monde",
+    "Macron et les gilets jaunes",
+    "Gilets jaunes : Macron répond",
+    "Un titre sans rien de commun",
+]
+
+
+def test_phrases_of_two_titles_or_more_never_open_or_close_on_a_stop_word() -> None:
+    index = build(TITLES)
+    keys = {index.key(row) for row in range(len(index))}
+    assert {"coupe du monde", "coupe", "monde", "macron", "gilets jaunes"} <= keys
+    assert not {"coupe du", "la coupe", "du monde", "les gilets"} & keys
+    assert "titre" not in keys  # one title only
+    assert list(index.keys) == sorted(index.keys)  # what np.searchsorted needs
+
+
+def test_a_phrase_is_shown_as_titles_usually_write_it() -> None:
+    index = build(TITLES)
+    texts = {index.key(row): index.text(row) for row in range(len(index))}
+    # "Coupe" at the start of a title is sentence case; inside, "Coupe du monde" wins 1-1 on
+    # "coupe"... and "Macron" is capitalised wherever it is not the first word.
+    assert texts["macron"] == "Macron" and texts["gilets jaunes"] == "gilets jaunes"
+
+
+def test_each_phrase_keeps_its_newest_articles_and_dropped_titles_go() -> None:
+    index = build(TITLES)
+    row = index.prefix_range("coupe du monde")[0]
+    assert list(index.articles[row]) == [2, 1, 0]
+    builder = PhraseIndexBuilder()
+    for number, title in enumerate(TITLES):
+        builder.add_title(title, number, float(number))
+    kept = builder.build(keep=np.array([True, False, False, True, True, True]))
+    assert "coupe du monde" not in {kept.key(r) for r in range(len(kept))}
+
+
+def test_a_saved_phrase_index_opens_mmapped(tmp_path: Path) -> None:
+    build(TITLES).save(tmp_path)
+    opened = PhraseIndex.open(tmp_path)
+    assert isinstance(opened.keys, np.memmap)
+    assert [c.text for c in complete_phrases([opened], "gilets j", 5)] == ["gilets jaunes"]
+    assert len(PhraseIndex.open(tmp_path / "none")) == 0
+
+
+def test_segments_add_their_counts() -> None:
+    one = build(["Gilets jaunes : acte 1", "Les gilets jaunes", "Le gilet de sauvetage"])
+    two = build(["Gilets noirs à Paris", "Des gilets noirs", "Gilets jaunes : acte 3",
+                 "Gilets jaunes, encore"])
+    found = complete_phrases([one, two], "gilets", 5)
+    # The typed word itself first (its articles lead), then the phrases by titles over both.
+    assert [(c.text, c.count) for c in found] == [("gilets", 6), ("gilets jaunes", 4),
+                                                  ("gilets noirs", 2)]
+    # (segment, article), newest first within a segment; the segment holding the phrase in the
+    # most titles first, and on a tie the later segment (whose articles came later).
+    assert found[1].articles == ((1, 3), (1, 2), (0, 1), (0, 0))
+
+
+@pytest.mark.parametrize(
+    ("text", "prefix", "typed"),
+    [
+        ("coupe du monde", "coupe du mo", "coupe du mo"),
+        ("Notre-Dame de Paris", "notre da", "Notre-Da"),
+        ("Saint-Denis", "saint-", "Saint-"),
+        ("l'essence", "L’ess", "l'ess"),
+        ("Œuvre", "oeu", "Œu"),
+        ("gilets jaunes", "gilets jaunes", "gilets jaunes"),
+    ],
+)
+def test_typed_part(text: str, prefix: str, typed: str) -> None:
+    assert typed_part(text, prefix) == typed
+
+
+@pytest.mark.parametrize(
+    ("prefix", "nothing"),
+    [("les", True), ("pour", True), ("comment", True), ("ma", False), ("le", False),
+     ("les ", False), ("les rép", False), ("lesb", False)],
+)
+def test_only_a_whole_stop_word_opens_nothing(prefix: str, nothing: bool) -> None:
+    assert opens_nothing(prefix) is nothing
+
+
+def test_merge_puts_strong_phrases_then_words_then_weak_phrases() -> None:
+    index = build([*TITLES, "Le monde change", "Le mondial de l'auto", "Mondial : la finale"])
+    phrases = complete_phrases([index], "mond", 8)
+    shown = merge("mond", phrases, ["monde", "mondial", "mondiale"], 8)
+    assert [c.text for c in shown] == ["monde", "mondial", "mondiale"]
+    assert [c.text for c in merge("coupe du m", complete_phrases([index], "coupe du m", 8),
+                                  ["coupe du mondial"], 8)] == ["coupe du monde"]
+
+
+# --- /suggest ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def searchbox_index(build_index: BuildIndex) -> Path:
+    return build_index(CORPUS)
+
+
+@pytest.fixture
+def client(searchbox_index: Path, make_client: MakeClient) -> TestClient:
+    return make_client(Settings(index_dir=searchbox_index))
+
+
+def suggest(client: TestClient, prefix: str, **params: Any) -> dict[str, Any]:
+    resp = client.simulate_get("/suggest", params={"q": prefix, **params})
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json
+    assert set(body) == {"query", "suggestions", "completions", "articles", "section_labels"}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("prefix", "first", "typed"),
+    [
+        ("coupe du mo", "coupe du monde", "coupe du mo"),
+        ("gilets j", "gilets jaunes", "gilets j"),
+        ("notre-da", "Notre-Dame", "Notre-Da"),
+        ("notre da", "Notre-Dame", "Notre-Da"),
+        ("covid-1", "covid-19", "covid-1"),
+        ("l'ess", "l'essence", "l'ess"),
+        ("l’ess", "l'essence", "l'ess"),
+        ("saint-", "Saint-Denis", "Saint-"),
+        ("Saint-M", "Saint-Malo", "Saint-M"),
+    ],
+)
+def test_the_whole_prefix_completes_into_a_phrase_of_the_titles(
+    client: TestClient, prefix: str, first: str, typed: str
+) -> None:
+    completions = suggest(client, prefix)["completions"]
+    assert completions[0] == {"text": first, "typed": typed}
+
+
+@pytest.mark.parametrize(("prefix", "nonsense"),
+                         [("coupe du mo", "mondes"), ("coupe du mo", "mondelez"),
+                          ("gilets j", "janvier")])
+def test_no_nonsense_pairs(client: TestClient, prefix: str, nonsense: str) -> None:
+    texts = [c["text"].lower() for c in suggest(client, prefix)["completions"]]
+    assert texts and not any(nonsense in text for text in texts)
+
+
+def test_saint_offers_each_saint_by_title_count(client: TestClient) -> None:
+    texts = [c["text"] for c in suggest(client, "saint-")["completions"]]
+    assert texts[:2] == ["Saint-Denis", "Saint-Malo"]
+
+
+@pytest.mark.parametrize("prefix", ["les", "Les", "comment", "pour"])
+def test_a_stop_word_never_opens_the_list(client: TestClient, prefix: str) -> None:
+    body = suggest(client, prefix)
+    assert body["completions"] == [] and body["suggestions"] == [] and body["articles"] == []
+
+
+def test_articles_hold_the_best_phrase_newest_first(client: TestClient) -> None:
+    body = suggest(client, "gilets j")
+    articles = body["articles"]
+    assert [a["id"] for a in articles] == ["monde-gilets-jaunes-bilan",
+                                           "monde-gilets-jaunes-acte",
+                                           "monde-gilets-jaunes-macron"]
+    for article in articles:
+        assert set(article) == {"id", "title", "url", "section"}
+        assert "gilets jaunes" in article["title"].lower()
+        assert article["url"].endswith(article["id"]) and article["section"] == ["monde"]
+    assert body["section_labels"] == {"monde": "monde"}
+
+
+def test_a_whole_phrase_typed_still_names_its_articles(client: TestClient) -> None:
+    body = suggest(client, "coupe du monde")
+    assert "coupe du monde" not in [c["text"] for c in body["completions"]]
+    assert len(body["articles"]) == 3
+    assert all("coupe du monde" in a["title"].lower() for a in body["articles"])
+
+
+def test_one_word_is_completed_by_words_of_the_text(client: TestClient) -> None:
+    completions = suggest(client, "infl")["completions"]
+    assert completions[0] == {"text": "inflation", "typed": "infl"}
+
+
+def test_limit_caps_the_completions(client: TestClient) -> None:
+    assert len(suggest(client, "saint-", limit=1)["completions"]) == 1
