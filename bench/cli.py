@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import http, indexing, latency, relevance, report, similar, workload
+from bench import http, indexing, latency, relevance, report, similar, suggest, workload
 from bench.collection import CollectionError
 from bench.common import Report, machine
 
@@ -30,6 +30,7 @@ COMMANDS = {
     "query": (latency, "in-process latency p50/p95/p99 of search, similar and suggest"),
     "http": (http, "gunicorn under load (wrk): requests/s, p50/p99, beside /health"),
     "similar": (similar, "similar articles: shared sections/tags, same-story rate, vs more_like"),
+    "suggest": (suggest, "search box API: /suggest p50/p95/p99, and typo-tolerant search"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -45,6 +46,8 @@ examples:
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/query.json
   scripts/bench http --index-dir var/index --queries docs/bench-results/queries.jsonl \\
       --concurrency 8 --seconds 20 --out docs/bench-results/http.json
+  scripts/bench --repeat 3 suggest --index-dir var/index \\
+      --queries docs/bench-results/queries.jsonl --out docs/bench-results/suggest.json
   scripts/bench report
 """
 

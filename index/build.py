@@ -386,6 +386,10 @@ def update_live(
         [(r.id, surface_text(r)) for r in latest.values() if isinstance(r, Article)],
         [r.id for r in latest.values() if isinstance(r, Deletion)],
     )
+    # issue 10: the lexicon before the commit, so that no worker sees a new word in the postings
+    # that its lexicon lacks (and "corrects" it). Titles of updated articles reach the phrase
+    # index at the next full build; Index v2 gives each update its own segment.
+    lexicon_of_counts(surface.terms, surface.doc_freqs()).save(live.path)
     upserted = deleted = 0
     writer = ix.writer(limitmb=memory_mb, codec=PresseCodec())
     try:
@@ -403,9 +407,6 @@ def update_live(
         writer.cancel()
         raise
     surface.save(live.path / SURFACE_FILE)
-    # issue 10: new words must not be "corrected". (Titles of updated articles reach the
-    # phrase index at the next full build; Index v2 gives each update its own segment.)
-    lexicon_of_counts(surface.terms, surface.doc_freqs()).save(live.path)
     with ix.searcher() as searcher:
         documents = searcher.doc_count()
     meta = dict(live.meta)

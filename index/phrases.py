@@ -14,7 +14,8 @@ at ``:``, ``,``, quotes, dashes…) is a phrase, counted once per title, when
 Words keep their hyphens and elisions (``notre-dame``, ``covid-19``, ``l'essence``), so those
 prefixes work; in the keys, hyphens are spaces (``notre da`` also finds "Notre-Dame").
 
-Arrays (``<folder>/phrases.<name>.npy``, opened mmapped, no per-worker Python structure):
+Arrays (``<folder>/phrases.arrays``, ``index.arrays``: opened mmapped, no per-worker Python
+structure):
 ``keys`` (folded, sorted, fixed-width UTF-8, for ``np.searchsorted`` by prefix), ``counts``
 (titles holding the phrase), ``texts`` (the phrase to show: each word in the case it usually
 has inside titles, ``Notre-Dame``, ``gilets jaunes``), ``articles`` (up to ``ARTICLES_KEPT``
@@ -34,12 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from index.analysis import QUESTION_WORDS, STOP_WORDS, fold
+from index.arrays import open_arrays, save_arrays
 
 MAX_WORDS = 5
 MIN_TITLES = 2
 ARTICLES_KEPT = 3
 MAX_KEY_BYTES = 64
-PREFIX = "phrases"
+FILENAME = "phrases.arrays"
 ARRAYS = ("keys", "counts", "texts", "articles")
 
 # What cuts a title into clauses: phrases never run across these.
@@ -110,16 +112,25 @@ class PhraseIndexBuilder:
         self._published.append(published_day)
 
     def _shown_words(self) -> dict[str, str]:
-        """How each word is usually written inside titles (its first word is capitalised by
-        sentence case, so it does not vote): ``Notre-Dame``, ``COVID-19``, ``jaunes``."""
-        votes: dict[str, Counter[str]] = {}
+        """How each word is usually written inside titles: ``Notre-Dame``, ``COVID-19``,
+        ``jaunes``. A title's first word is capitalised by sentence case, so it only counts for
+        a word never seen elsewhere, and then keeps its capital before another capitalised
+        word (``Bank Al-Maghrib``), not otherwise (``Inflation : …`` -> ``inflation``)."""
+        inside: dict[str, Counter[str]] = {}
+        first: dict[str, Counter[str]] = {}
         for title in self._titles:
             for clause_number, words in enumerate(title_words(title)):
                 for position, word in enumerate(words):
-                    if clause_number == 0 and position == 0:
+                    if clause_number or position:
+                        inside.setdefault(word.lower(), Counter())[word] += 1
                         continue
-                    votes.setdefault(word.lower(), Counter())[word] += 1
-        return {lower: counts.most_common(1)[0][0] for lower, counts in votes.items()}
+                    named = len(words) > 1 and words[1][:1].isupper()
+                    shown = word if named or word.isupper() else word.lower()
+                    first.setdefault(word.lower(), Counter())[shown] += 1
+        shown_words = {lower: counts.most_common(1)[0][0] for lower, counts in first.items()}
+        shown_words.update((lower, counts.most_common(1)[0][0])
+                           for lower, counts in inside.items())
+        return shown_words
 
     def build(self, keep: np.ndarray | None = None) -> PhraseIndex:
         """The phrase index of the titles added; ``keep[n]`` False drops title ``n`` (a record
@@ -201,16 +212,13 @@ class PhraseIndex:
     @classmethod
     def open(cls, folder: Path) -> PhraseIndex:
         """The phrase index saved in ``folder``, mmapped (empty if the folder has none)."""
-        if not (folder / f"{PREFIX}.keys.npy").exists():
+        arrays = open_arrays(folder / FILENAME)
+        if arrays is None or set(arrays) != set(ARRAYS):  # none, or an older layout
             return cls.empty()
-        return cls(**{name: np.load(folder / f"{PREFIX}.{name}.npy", mmap_mode="r",
-                                    allow_pickle=False) for name in ARRAYS})
+        return cls(**arrays)
 
     def save(self, folder: Path) -> None:
-        for name in ARRAYS:
-            tmp = folder / f".{PREFIX}.{name}.tmp.npy"
-            np.save(tmp, getattr(self, name), allow_pickle=False)
-            tmp.replace(folder / f"{PREFIX}.{name}.npy")
+        save_arrays(folder / FILENAME, {name: getattr(self, name) for name in ARRAYS})
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -61,6 +61,15 @@ def opens_nothing(prefix: str) -> bool:
             and is_stop_word(words[0]))
 
 
+def _cut_short(phrase: str, counts: dict[str, int]) -> bool:
+    """Whether ``phrase`` is never seen without the same next words, i.e. a longer phrase found
+    as often holds it: "Marrakech confirme" of "Marrakech confirme son statut" (the same two
+    titles). Judged over the summed counts: one segment alone may not see the shorter one
+    elsewhere."""
+    return any(other.startswith(phrase + " ") and count == counts[phrase]
+               for other, count in counts.items())
+
+
 def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) -> list[Completion]:
     """Up to ``limit`` phrases of the titles that start with ``prefix``, most frequent first.
 
@@ -75,14 +84,15 @@ def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) ->
         lo, hi = index.prefix_range(key)
         if lo >= hi:
             continue
-        counts = np.asarray(index.counts[lo:hi])
-        rows = np.argpartition(-counts, POOL)[:POOL] if len(counts) > POOL else range(len(counts))
+        found = np.asarray(index.counts[lo:hi])
+        rows = np.argpartition(-found, POOL)[:POOL] if len(found) > POOL else range(len(found))
         for offset in rows:
             row = lo + int(offset)
-            holders.setdefault(index.key(row), []).append((int(counts[offset]), segment, row))
+            holders.setdefault(index.key(row), []).append((int(found[offset]), segment, row))
     typed_key = key.strip()
-    ranked = sorted((phrase != typed_key, -sum(h[0] for h in held), phrase)
-                    for phrase, held in holders.items())
+    counts = {phrase: sum(h[0] for h in held) for phrase, held in holders.items()}
+    ranked = sorted((phrase != typed_key, -counts[phrase], phrase)
+                    for phrase in counts if not _cut_short(phrase, counts))
     completions = []
     for _, negative_count, phrase in ranked[:limit]:
         # The segment holding it in most titles first; on a tie, the later (newer) segment.
@@ -97,17 +107,16 @@ def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) ->
 
 def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
           limit: int) -> list[Completion]:
-    """The completions to show: phrases of the titles, then (for one word being typed) words of
-    the text, then phrases of fewer than ``STRONG_PHRASE`` titles; never the typed text alone.
-
-    Words are only offered for a single word: a second word completed on its own is how
-    "coupe du mondelez" and "gilets janvier" were made.
-    """
+    """The completions to show: phrases of at least ``STRONG_PHRASE`` titles, then ``words``
+    (the caller's: words of the text for one word being typed, pairs found together in articles
+    when no title phrase matched), then the other phrases; never the typed text alone."""
     typed = normalize(prefix).strip()
-    single = len(prefix.split()) == 1 and not prefix[-1:].isspace()
     strong = [c for c in phrases if c.count >= STRONG_PHRASE]
     weak = [c for c in phrases if c.count < STRONG_PHRASE]
-    from_words = [Completion(w, typed_part(w, prefix), 0) for w in words] if single else []
+    # A word that is also a phrase is shown as titles write it ("Marrakech"), with its articles.
+    as_phrase = {normalize(c.text): c for c in phrases}
+    from_words = [as_phrase.get(normalize(w)) or Completion(w, typed_part(w, prefix), 0)
+                  for w in words]
     shown: list[Completion] = []
     seen = {typed}
     for completion in (*strong, *from_words, *weak):
@@ -118,7 +127,23 @@ def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
     return shown[:limit]
 
 
-def article_refs(phrases: Sequence[Completion]) -> list[tuple[int, int]]:
-    """(segment, article) of the articles whose titles hold the phrases, each once: the newest
-    of the first phrase first. The caller shows the first ``ARTICLES_SHOWN`` that still exist."""
-    return list(dict.fromkeys(ref for completion in phrases for ref in completion.articles))
+def article_refs(prefix: str, phrases: Sequence[Completion],
+                 shown: Sequence[Completion]) -> list[tuple[int, int]]:
+    """(segment, article) of the articles whose titles hold the phrases, each once: those of
+    the typed phrase itself first, then of the completions in the order shown, each phrase's
+    newest first. The caller shows the first ``ARTICLES_SHOWN`` that still exist."""
+    typed = normalize(prefix).strip()
+    exact = [c for c in phrases if normalize(c.text) == typed]
+    return list(dict.fromkeys(ref for completion in (*exact, *shown)
+                              for ref in completion.articles))
+
+
+def needs_words(prefix: str, phrases: Sequence[Completion]) -> bool:
+    """Whether words should complete ``prefix`` beside the phrases: always for one word being
+    typed; for several, only when no title phrase continues them (word pairs found together in
+    articles made "coupe du mondelez" and "gilets janvier" where a title phrase existed)."""
+    if opens_nothing(prefix):
+        return False
+    typed = normalize(prefix).strip()
+    one_word = len(prefix.split()) == 1 and not prefix[-1:].isspace()
+    return one_word or not any(normalize(c.text) != typed for c in phrases)

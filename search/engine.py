@@ -38,7 +38,13 @@ from index.phrases import PhraseIndex
 from index.schema import TEXT_FIELDS
 from index.surface import FILENAME as SURFACE_FILE
 from index.surface import SurfaceIndex, SurfaceIndexBuilder
-from search.autocomplete import ARTICLES_SHOWN, article_refs, complete_phrases, merge, opens_nothing
+from search.autocomplete import (
+    ARTICLES_SHOWN,
+    article_refs,
+    complete_phrases,
+    merge,
+    needs_words,
+)
 from search.correction import clearly_more, corrected_query
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Matcher, WordAnalysis, best_snippet, mark
@@ -750,17 +756,18 @@ class Engine:
         return [f"{head} {word}" for _, _, word in ranked[:limit]]
 
     def autocomplete(self, prefix: str, *, limit: int = 8) -> SuggestResult:
-        """``/suggest``: words as ``suggest`` gives them, the prefix completed into phrases of
-        the titles (``search.autocomplete``), and articles whose titles hold those phrases."""
+        """``/suggest``: the prefix completed into phrases of the titles, and words
+        (``search.autocomplete``), and articles whose titles hold those phrases."""
         snapshot = self._current()
         key = ("autocomplete", prefix, limit)
         cached = snapshot.results.get(key)
         if isinstance(cached, SuggestResult):
             return cached
-        words = [] if opens_nothing(prefix) else self.suggest(prefix, limit=limit)
         phrases = complete_phrases(snapshot.phrases, prefix, limit)
+        words = self.suggest(prefix, limit=limit) if needs_words(prefix, phrases) else []
+        shown = merge(prefix, phrases, words, limit)
         articles: list[ArticleLink] = []
-        for _, article in article_refs(phrases):  # one segment: the surface table's numbers
+        for _, article in article_refs(prefix, phrases, shown):  # one segment until Index v2
             docnum = int(snapshot.docnum_of_article[article])
             if docnum < 0:  # deleted since the build
                 continue
@@ -769,7 +776,7 @@ class Engine:
                                         stored.get("url") or "", _sections(stored)))
             if len(articles) == ARTICLES_SHOWN:
                 break
-        result = SuggestResult(prefix, tuple(words), tuple(merge(prefix, phrases, words, limit)),
+        result = SuggestResult(prefix, tuple(c.text for c in shown), tuple(shown),
                                tuple(articles))
         snapshot.results.put(key, result)
         return result

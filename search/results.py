@@ -146,7 +146,8 @@ class ArticleLink:
 
 @dataclass(frozen=True)
 class SuggestResult:
-    """What ``/suggest`` answers: word suggestions (as before), phrase completions, articles."""
+    """What ``/suggest`` answers: the completions as plain strings (``suggestions``, the shape of
+    before) and with the part typed (``completions``), and articles."""
 
     query: str
     suggestions: tuple[str, ...]

@@ -8,10 +8,10 @@ per-worker dict of the words), summing the counts of a word across segments:
 - ``correct(word)``: a known word for a word the index does not hold, with Meilisearch's length
   rules (no typo under 5 letters, 1 from 5, 2 from 9; a swap of two neighbours counts as one):
   first the most frequent word that sounds the same (``economik`` -> ``économique``, three edits
-  but one sound: French spelling errors are mostly phonetic), else the nearest, most frequent
-  word within the typo budget. A word the index holds, even in one article, is never corrected
-  (a rare name is not a typo); only words of at least ``MIN_DF`` articles are offered, so typos
-  in articles are not suggested back.
+  but one sound: French spelling errors are mostly phonetic) if it is within two edits more than
+  the budget, else the nearest, most frequent word within the typo budget. A word the index
+  holds, even in one article, is never corrected (a rare name is not a typo); only words of at
+  least ``MIN_DF`` articles are offered, so typos in articles are not suggested back.
 """
 
 from __future__ import annotations
@@ -22,13 +22,29 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from index.analysis import fold
-from index.lexicon import MAX_WORD_BYTES, Lexicon, LexiconBuilder, encode, phonetic_key
+from index.lexicon import (
+    MAX_WORD_BYTES,
+    Lexicon,
+    LexiconBuilder,
+    encode,
+    letter_bits,
+    phonetic_key,
+)
 
 __all__ = ["MIN_DF", "Vocabulary", "edit_distance", "phonetic_key", "typo_budget"]
 
 MIN_DF = 2
 # Candidates of one segment looked at for a completion: the most frequent of its range.
 COMPLETION_POOL = 64
+# A word that sounds the same may be this many edits further than the typo budget: economik ->
+# économique is 3 edits, one sound; hollnde -> aulne (4 edits) is not a correction but a pun.
+SOUND_EXTRA_EDITS = 2
+_BITS = np.array([bin(n).count("1") for n in range(256)], dtype=np.uint8)
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    """Bits set in each uint32 (numpy 1.26 has no bitwise_count)."""
+    return _BITS[values.astype(np.uint32).view(np.uint8)].reshape(-1, 4).sum(axis=1)
 
 
 def typo_budget(word: str) -> int:
@@ -119,12 +135,12 @@ class Vocabulary:
         limit = typo_budget(folded)
         if not limit or folded.isdigit() or self.knows(folded):
             return None
-        sound = self._by_sound(folded)
+        sound = self._by_sound(folded, limit + SOUND_EXTRA_EDITS)
         if sound is not None:
             return self._shown(sound)
         best: tuple[int, int, str] | None = None
         lengths = range(len(folded) - limit, len(folded) + limit + 1)
-        for candidate in self._words_of_shape(folded[0], lengths):
+        for candidate in self._words_of_shape(folded, lengths, limit):
             distance = edit_distance(folded, candidate, limit)
             if distance <= limit:
                 doc_freq = self.doc_freq(candidate)
@@ -133,20 +149,26 @@ class Vocabulary:
                     best = rank
         return self._shown(best[2]) if best else None
 
-    def _by_sound(self, folded: str) -> str | None:
+    def _by_sound(self, folded: str, max_edits: int) -> str | None:
         key = phonetic_key(folded)
         found = {lexicon.word(int(n)) for lexicon in self.lexicons
                  for n in lexicon.same_sound(key)}
         ranked = [(self.doc_freq(w), w) for w in found if w != folded]
-        ranked = [item for item in ranked if item[0] >= MIN_DF]
+        ranked = [item for item in ranked if item[0] >= MIN_DF
+                  and edit_distance(folded, item[1], max_edits) <= max_edits]
         return max(ranked)[1] if ranked else None
 
-    def _words_of_shape(self, first: str, lengths: range) -> set[str]:
+    def _words_of_shape(self, folded: str, lengths: range, limit: int) -> set[str]:
+        """Words of the lengths given, starting with the same letter and holding nearly the
+        same letters (an edit changes at most two of the ``letter_bits``)."""
         words: set[str] = set()
+        bits = np.uint32(letter_bits(folded))
         for lexicon in self.lexicons:
-            numbers = lexicon.same_shape(first, lengths)
-            freqs = np.asarray(lexicon.doc_freqs)[numbers] if len(numbers) else numbers
-            # Words of one article alone cannot be offered, unless other segments add up.
-            keep = numbers if len(self.lexicons) > 1 else numbers[freqs >= MIN_DF]
-            words.update(lexicon.word(int(n)) for n in keep)
+            numbers = lexicon.same_shape(folded[0], lengths)
+            if not len(numbers):
+                continue
+            keep = _popcount(np.asarray(lexicon.letters)[numbers] ^ bits) <= 2 * limit
+            if len(self.lexicons) == 1:  # words of one article are never offered...
+                keep &= np.asarray(lexicon.doc_freqs)[numbers] >= MIN_DF  # ...unless summed
+            words.update(lexicon.word(int(n)) for n in numbers[keep])
         return words

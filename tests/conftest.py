@@ -8,6 +8,9 @@
 - ``synthetic_source`` / ``synthetic_index``: ``SYNTHETIC_ARTICLES`` made-up French articles
   (``tests/synthetic.py``) as JSON Lines, and an index of them, built once per session; read-only
   too (copy the index folder to change it).
+- ``searchbox_index`` / ``searchbox``: ``data/searchbox/articles.jsonl`` (typos, title phrases,
+  sections; written for the search box's API) as an index built once per session, and the API
+  over it.
 - ``settings`` / ``client``: the API over the sample index, with the site's origin
   allowed for CORS; ``make_client(settings, engine=None)`` does the same for other settings.
   Engines are closed at teardown (an open Whoosh reader would warn, and warnings are errors).
@@ -58,6 +61,14 @@ def sample_index(build_index: BuildIndex) -> Path:
     return build_index(SAMPLE_CORPUS)
 
 
+SEARCHBOX_CORPUS = REPO / "tests" / "data" / "searchbox" / "articles.jsonl"
+
+
+@pytest.fixture(scope="session")
+def searchbox_index(build_index: BuildIndex) -> Path:
+    return build_index(SEARCHBOX_CORPUS)
+
+
 SYNTHETIC_ARTICLES = 3000
 
 
@@ -101,3 +112,8 @@ def make_client() -> Iterator[MakeClient]:
 @pytest.fixture
 def client(settings: Settings, make_client: MakeClient) -> TestClient:
     return make_client(settings)
+
+
+@pytest.fixture
+def searchbox(searchbox_index: Path, make_client: MakeClient) -> TestClient:
+    return make_client(Settings(index_dir=searchbox_index))

@@ -14,15 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import BuildIndex, MakeClient
 from falcon.testing import TestClient
 
-from index.config import Settings
 from index.phrases import PhraseIndex, PhraseIndexBuilder, is_stop_word, normalize, title_words
-from search.autocomplete import complete_phrases, merge, opens_nothing, typed_part
-
-CORPUS = Path(__file__).resolve().parent / "data" / "searchbox" / "articles.jsonl"
-
+from search.autocomplete import complete_phrases, merge, needs_words, opens_nothing, typed_part
 
 # --- the phrase index ----------------------------------------------------------------------
 
@@ -93,6 +88,16 @@ def test_a_phrase_is_shown_as_titles_usually_write_it() -> None:
     assert texts["macron"] == "Macron" and texts["gilets jaunes"] == "gilets jaunes"
 
 
+def test_a_first_word_keeps_its_capital_only_before_another_capitalised_word() -> None:
+    index = build(["Bank Al-Maghrib relève son taux", "Bank Al-Maghrib baisse son taux",
+                   "Inflation : la BAM agit", "Inflation en hausse", "COVID-19 : le bilan",
+                   "COVID-19 recule"])
+    texts = {index.key(row): index.text(row) for row in range(len(index))}
+    assert texts["bank al maghrib"] == "Bank Al-Maghrib"
+    assert texts["inflation"] == "inflation"
+    assert texts["covid 19"] == "COVID-19"
+
+
 def test_each_phrase_keeps_its_newest_articles_and_dropped_titles_go() -> None:
     index = build(TITLES)
     row = index.prefix_range("coupe du monde")[0]
@@ -154,21 +159,21 @@ def test_merge_puts_strong_phrases_then_words_then_weak_phrases() -> None:
     phrases = complete_phrases([index], "mond", 8)
     shown = merge("mond", phrases, ["monde", "mondial", "mondiale"], 8)
     assert [c.text for c in shown] == ["monde", "mondial", "mondiale"]
-    assert [c.text for c in merge("coupe du m", complete_phrases([index], "coupe du m", 8),
-                                  ["coupe du mondial"], 8)] == ["coupe du monde"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "words"),
+    [("mond", True),  # one word being typed: words of the text too
+     ("coupe du m", False),  # a title phrase continues it: no pairs of words
+     ("coupe du x", True),  # none does: pairs found together in articles
+     ("les", False)],
+)
+def test_needs_words(prefix: str, words: bool) -> None:
+    index = build(TITLES)
+    assert needs_words(prefix, complete_phrases([index], prefix, 8)) is words
 
 
 # --- /suggest ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def searchbox_index(build_index: BuildIndex) -> Path:
-    return build_index(CORPUS)
-
-
-@pytest.fixture
-def client(searchbox_index: Path, make_client: MakeClient) -> TestClient:
-    return make_client(Settings(index_dir=searchbox_index))
 
 
 def suggest(client: TestClient, prefix: str, **params: Any) -> dict[str, Any]:
@@ -184,8 +189,8 @@ def suggest(client: TestClient, prefix: str, **params: Any) -> dict[str, Any]:
     [
         ("coupe du mo", "coupe du monde", "coupe du mo"),
         ("gilets j", "gilets jaunes", "gilets j"),
-        ("notre-da", "Notre-Dame", "Notre-Da"),
-        ("notre da", "Notre-Dame", "Notre-Da"),
+        ("notre-da", "Notre-Dame de Paris", "Notre-Da"),  # never "Notre-Dame" alone here
+        ("notre da", "Notre-Dame de Paris", "Notre-Da"),
         ("covid-1", "covid-19", "covid-1"),
         ("l'ess", "l'essence", "l'ess"),
         ("l’ess", "l'essence", "l'ess"),
@@ -194,33 +199,36 @@ def suggest(client: TestClient, prefix: str, **params: Any) -> dict[str, Any]:
     ],
 )
 def test_the_whole_prefix_completes_into_a_phrase_of_the_titles(
-    client: TestClient, prefix: str, first: str, typed: str
+    searchbox: TestClient, prefix: str, first: str, typed: str
 ) -> None:
-    completions = suggest(client, prefix)["completions"]
+    completions = suggest(searchbox, prefix)["completions"]
     assert completions[0] == {"text": first, "typed": typed}
 
 
 @pytest.mark.parametrize(("prefix", "nonsense"),
                          [("coupe du mo", "mondes"), ("coupe du mo", "mondelez"),
                           ("gilets j", "janvier")])
-def test_no_nonsense_pairs(client: TestClient, prefix: str, nonsense: str) -> None:
-    texts = [c["text"].lower() for c in suggest(client, prefix)["completions"]]
+def test_no_nonsense_pairs(searchbox: TestClient, prefix: str, nonsense: str) -> None:
+    body = suggest(searchbox, prefix)
+    texts = [c["text"].lower() for c in body["completions"]]
     assert texts and not any(nonsense in text for text in texts)
+    assert body["suggestions"] == [c["text"] for c in body["completions"]]
 
 
-def test_saint_offers_each_saint_by_title_count(client: TestClient) -> None:
-    texts = [c["text"] for c in suggest(client, "saint-")["completions"]]
+def test_saint_offers_each_saint_by_title_count(searchbox: TestClient) -> None:
+    texts = [c["text"] for c in suggest(searchbox, "saint-")["completions"]]
     assert texts[:2] == ["Saint-Denis", "Saint-Malo"]
 
 
 @pytest.mark.parametrize("prefix", ["les", "Les", "comment", "pour"])
-def test_a_stop_word_never_opens_the_list(client: TestClient, prefix: str) -> None:
-    body = suggest(client, prefix)
+def test_a_stop_word_never_opens_the_list(searchbox: TestClient, prefix: str) -> None:
+    # (before, "les" offered "lesbiennes")
+    body = suggest(searchbox, prefix)
     assert body["completions"] == [] and body["suggestions"] == [] and body["articles"] == []
 
 
-def test_articles_hold_the_best_phrase_newest_first(client: TestClient) -> None:
-    body = suggest(client, "gilets j")
+def test_articles_hold_the_best_phrase_newest_first(searchbox: TestClient) -> None:
+    body = suggest(searchbox, "gilets j")
     articles = body["articles"]
     assert [a["id"] for a in articles] == ["monde-gilets-jaunes-bilan",
                                            "monde-gilets-jaunes-acte",
@@ -232,17 +240,41 @@ def test_articles_hold_the_best_phrase_newest_first(client: TestClient) -> None:
     assert body["section_labels"] == {"monde": "monde"}
 
 
-def test_a_whole_phrase_typed_still_names_its_articles(client: TestClient) -> None:
-    body = suggest(client, "coupe du monde")
+def test_a_whole_phrase_typed_still_names_its_articles(searchbox: TestClient) -> None:
+    body = suggest(searchbox, "coupe du monde")
     assert "coupe du monde" not in [c["text"] for c in body["completions"]]
     assert len(body["articles"]) == 3
     assert all("coupe du monde" in a["title"].lower() for a in body["articles"])
 
 
-def test_one_word_is_completed_by_words_of_the_text(client: TestClient) -> None:
-    completions = suggest(client, "infl")["completions"]
+def test_one_word_is_completed_by_words_of_the_text(searchbox: TestClient) -> None:
+    completions = suggest(searchbox, "infl")["completions"]
     assert completions[0] == {"text": "inflation", "typed": "infl"}
 
 
-def test_limit_caps_the_completions(client: TestClient) -> None:
-    assert len(suggest(client, "saint-", limit=1)["completions"]) == 1
+def test_limit_caps_the_completions(searchbox: TestClient) -> None:
+    assert len(suggest(searchbox, "saint-", limit=1)["completions"]) == 1
+
+
+def test_words_found_together_complete_a_prefix_no_title_continues(client: TestClient) -> None:
+    """The sample corpus writes "banque centrale" in its texts, never in a title."""
+    body = suggest(client, "banque cen")
+    assert body["completions"][0] == {"text": "banque centrale", "typed": "banque cen"}
+
+
+def test_a_phrase_always_followed_by_the_same_words_is_left_for_the_longer_one() -> None:
+    one = build(["Marrakech confirme son statut", "Marrakech confirme son statut de capitale",
+                 "Marrakech en fête"])
+    texts = [c.text.lower() for c in complete_phrases([one], "marrakech c", 8)]
+    assert texts == ["marrakech confirme son statut"]  # not "marrakech confirme (son)"
+    # Over segments: "Marrakech confirme" is cut short in the first, not in both together.
+    two = build(["Marrakech confirme sa place", "Marrakech confirme sa place forte"])
+    texts = [c.text.lower() for c in complete_phrases([one, two], "marrakech c", 8)]
+    assert texts[0] == "marrakech confirme"
+
+
+def test_a_word_that_is_also_a_phrase_is_shown_as_titles_write_it() -> None:
+    index = build(["Fès et Marrakech", "Marrakech en fête"])
+    shown = merge("marr", complete_phrases([index], "marr", 8), ["marrakech"], 8)
+    assert [(c.text, c.typed) for c in shown] == [("Marrakech", "Marr")]
+    assert shown[0].articles == ((0, 1), (0, 0))

@@ -9,27 +9,11 @@ run it as typed.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import BuildIndex, MakeClient
 from falcon.testing import TestClient
 
-from index.config import Settings
 from search.correction import clearly_more, corrected_query
 from search.spelling import Vocabulary
-
-CORPUS = Path(__file__).resolve().parent / "data" / "searchbox" / "articles.jsonl"
-
-
-@pytest.fixture(scope="module")
-def searchbox_index(build_index: BuildIndex) -> Path:
-    return build_index(CORPUS)
-
-
-@pytest.fixture
-def client(searchbox_index: Path, make_client: MakeClient) -> TestClient:
-    return make_client(Settings(index_dir=searchbox_index))
 
 
 def search(client: TestClient, **params: str) -> dict:
@@ -55,54 +39,54 @@ def ids(body: dict) -> list[str]:
     ],
 )
 def test_a_typo_query_answers_with_the_results_of_its_correction(
-    client: TestClient, typed: str, corrected: str, expected_first: set[str],
+    searchbox: TestClient, typed: str, corrected: str, expected_first: set[str],
     found_as_typed: int,
 ) -> None:
-    body = search(client, q=typed)
+    body = search(searchbox, q=typed)
     assert body["query"] == typed  # the reader's own words, for "rechercher plutôt"
     assert body["corrected_query"] == corrected
     assert body["suggestion"] is None
     assert set(ids(body)[:len(expected_first)]) == expected_first
-    direct = search(client, q=corrected)
+    direct = search(searchbox, q=corrected)
     assert (ids(body), body["total"], body["facets"]) == (ids(direct), direct["total"],
                                                          direct["facets"])
     # As typed, on request: what the query itself finds, and the correction offered instead.
-    as_typed = search(client, q=typed, correct="false")
+    as_typed = search(searchbox, q=typed, correct="false")
     assert as_typed["corrected_query"] is None
     assert as_typed["total"] == found_as_typed < body["total"]
     assert as_typed["suggestion"] == (corrected if not found_as_typed else None)
 
 
-def test_a_query_found_by_its_right_word_alone_is_still_corrected(client: TestClient) -> None:
+def test_a_query_found_by_its_right_word_alone_is_still_corrected(searchbox: TestClient) -> None:
     """``electoins legislatives`` finds the articles on "législatives" as typed (the engine ranks
     articles holding any word), but none holds every word: the correction finds them."""
-    as_typed = search(client, q="electoins legislatives", correct="false")
+    as_typed = search(searchbox, q="electoins legislatives", correct="false")
     assert as_typed["total"] > 0 and as_typed["corrected_query"] is None
-    corrected = search(client, q="electoins legislatives")
+    corrected = search(searchbox, q="electoins legislatives")
     assert corrected["corrected_query"] == "élections legislatives"
     assert ids(corrected)[0] in {"pol-legislatives-campagne", "pol-legislatives-date"}
 
 
 @pytest.mark.parametrize("query", ["inflexion", "Inflexion", "inflexion monétaire"])
-def test_a_rare_real_word_is_left_alone(client: TestClient, query: str) -> None:
-    body = search(client, q=query)
+def test_a_rare_real_word_is_left_alone(searchbox: TestClient, query: str) -> None:
+    body = search(searchbox, q=query)
     assert body["corrected_query"] is None and body["suggestion"] is None
     assert ids(body)[0] == "eco-inflexion"
 
 
 @pytest.mark.parametrize("query", ["inflation", "prik", "xqzw", "2,1 %"])
-def test_known_short_or_hopeless_words_are_not_corrected(client: TestClient, query: str) -> None:
-    assert search(client, q=query)["corrected_query"] is None
+def test_known_short_or_hopeless_words_are_not_corrected(searchbox: TestClient, query: str) -> None:
+    assert search(searchbox, q=query)["corrected_query"] is None
 
 
-def test_correct_must_be_true_or_false(client: TestClient) -> None:
-    resp = client.simulate_get("/search", params={"q": "inflasion", "correct": "non"})
+def test_correct_must_be_true_or_false(searchbox: TestClient) -> None:
+    resp = searchbox.simulate_get("/search", params={"q": "inflasion", "correct": "non"})
     assert resp.status_code == 400
     assert resp.json["error"]["parameter"] == "correct"
 
 
-def test_typed_and_corrected_answers_are_cached_apart(client: TestClient) -> None:
-    answers = [search(client, q="inflasion", correct=c) for c in ("false", "true", "false")]
+def test_typed_and_corrected_answers_are_cached_apart(searchbox: TestClient) -> None:
+    answers = [search(searchbox, q="inflasion", correct=c) for c in ("false", "true", "false")]
     assert [a["corrected_query"] for a in answers] == [None, "inflation", None]
     assert [a["total"] for a in answers] == [0, 3, 0]
 

@@ -7,17 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BuildIndex, MakeClient
+from conftest import MakeClient
 
 from index.config import ConfigError, Settings
 
-CORPUS = Path(__file__).resolve().parent / "data" / "searchbox" / "articles.jsonl"
 LABELS = {"societe/sante": "Santé", "politique": "Politique", "monde": "Monde"}
-
-
-@pytest.fixture(scope="module")
-def searchbox_index(build_index: BuildIndex) -> Path:
-    return build_index(CORPUS)
 
 
 def labels_file(tmp_path: Path, content: object) -> Path:

@@ -175,6 +175,35 @@ def segment(words: list[tuple[str, int]]) -> Lexicon:
     return builder.build()
 
 
+def test_a_sound_alike_far_from_the_typed_word_is_no_correction() -> None:
+    # "hollnde" sounds like "aulne" (key "oln") but is four edits from it, one from "hollande".
+    vocabulary = Vocabulary.from_counts([("hollande", 5), ("aulne", 50)])
+    assert vocabulary.correct("hollnde") == "hollande"
+
+
+def test_the_letter_filter_loses_no_candidate() -> None:
+    """The XOR of letter bits only drops words more edits away than the budget: corrections
+    are those of a plain scan of every word."""
+    import random
+
+    words = [("".join(random.Random(n).choices("abcdeilnorstu", k=4 + n % 7)), 2 + n % 5)
+             for n in range(400)]
+    vocabulary = Vocabulary.from_counts(words)
+    rng = random.Random(1)
+    for word, _ in words[:150]:
+        typo = list(word)
+        typo[rng.randrange(len(typo))] = rng.choice("abcdeilnorstuz")
+        typed = "".join(typo)
+        limit = typo_budget(typed)
+        if not limit or vocabulary.knows(typed):
+            continue
+        best = min(((edit_distance(typed, w, limit), -vocabulary.doc_freq(w), w)
+                    for w, _ in words if w[0] == typed[0]), default=None)
+        expected = best[2] if best and best[0] <= limit else None
+        if vocabulary._by_sound(typed, limit + 2) is None:  # a sound-alike would win first
+            assert vocabulary.correct(typed) == expected, typed
+
+
 def test_segments_add_up() -> None:
     """A word of one article in each of two segments is a word of two articles."""
     vocabulary = Vocabulary([segment([("tanger", 1), ("rabat", 5)]),
