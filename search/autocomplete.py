@@ -105,22 +105,27 @@ def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) ->
     return completions
 
 
+def _spelling(text: str) -> str:
+    """What tells two completions apart: case and hyphens do not, accents do (``influence``
+    and ``influencé`` are two words; ``economie`` typed still gets ``économie``)."""
+    return " ".join(text.lower().replace("’", "'").replace("-", " ").split())
+
+
 def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
           limit: int) -> list[Completion]:
     """The completions to show: phrases of at least ``STRONG_PHRASE`` titles, then ``words``
     (the caller's: words of the text for one word being typed, pairs found together in articles
     when no title phrase matched), then the other phrases; never the typed text alone."""
-    typed = normalize(prefix).strip()
     strong = [c for c in phrases if c.count >= STRONG_PHRASE]
     weak = [c for c in phrases if c.count < STRONG_PHRASE]
     # A word that is also a phrase is shown as titles write it ("Marrakech"), with its articles.
-    as_phrase = {normalize(c.text): c for c in phrases}
-    from_words = [as_phrase.get(normalize(w)) or Completion(w, typed_part(w, prefix), 0)
+    as_phrase = {_spelling(c.text): c for c in phrases}
+    from_words = [as_phrase.get(_spelling(w)) or Completion(w, typed_part(w, prefix), 0)
                   for w in words]
     shown: list[Completion] = []
-    seen = {typed}
+    seen = {_spelling(prefix)}
     for completion in (*strong, *from_words, *weak):
-        key = normalize(completion.text)
+        key = _spelling(completion.text)
         if key not in seen:
             seen.add(key)
             shown.append(completion)
@@ -140,10 +145,9 @@ def article_refs(prefix: str, phrases: Sequence[Completion],
 
 def needs_words(prefix: str, phrases: Sequence[Completion]) -> bool:
     """Whether words should complete ``prefix`` beside the phrases: always for one word being
-    typed; for several, only when no title phrase continues them (word pairs found together in
-    articles made "coupe du mondelez" and "gilets janvier" where a title phrase existed)."""
+    typed; for several, only when no title phrase starts with them (word pairs found together
+    in articles made "coupe du mondelez" and "gilets janvier" where a title phrase existed)."""
     if opens_nothing(prefix):
         return False
-    typed = normalize(prefix).strip()
     one_word = len(prefix.split()) == 1 and not prefix[-1:].isspace()
-    return one_word or not any(normalize(c.text) != typed for c in phrases)
+    return one_word or not phrases

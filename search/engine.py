@@ -491,24 +491,25 @@ class Engine:
         cached = snapshot.results.get(request)
         if isinstance(cached, SearchResult):
             return replace(cached, took_ms=_ms(started))
-        result = self._search(snapshot, request, started)
-        if request.correct:  # issue 10: typo-tolerant results
-            result = self._corrected(snapshot, request, result, started)
+        # issue 10: typo-tolerant results (the typed query is not run when a correction wins).
+        result = self._corrected(snapshot, request, started) if request.correct else None
+        if result is None:
+            result = self._search(snapshot, request, started)
         snapshot.results.put(request, result)
         return result
 
-    def _corrected(self, snapshot: Snapshot, request: SearchRequest, result: SearchResult,
-                   started: float) -> SearchResult:
-        """The results of the corrected query when it finds clearly more (``search.correction``);
-        the reader's query stays in ``query``."""
+    def _corrected(self, snapshot: Snapshot, request: SearchRequest,
+                   started: float) -> SearchResult | None:
+        """The results of the corrected query when it finds clearly more (``search.correction``),
+        the reader's query kept in ``query``; None when there is no such correction."""
         corrected = corrected_query(snapshot.vocabulary, request.query)
         if corrected is None:
-            return result
+            return None
         holding_all = [self._docs_with_all(snapshot, parse_query(q, snapshot.analyzers).stems)
                        for q in (request.query, corrected)]
         before, after = (0 if docs is None else int(np.count_nonzero(docs)) for docs in holding_all)
         if not clearly_more(before, after):
-            return result
+            return None
         better = self._search(snapshot, replace(request, query=corrected), started)
         return replace(better, query=request.query, corrected_query=corrected, suggestion=None)
 

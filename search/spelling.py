@@ -115,6 +115,8 @@ class Vocabulary:
         stem = fold(prefix.strip())
         if not stem:
             return []
+        if len(self.lexicons) == 1:  # counts need no summing: straight from the arrays
+            return self._complete_one(self.lexicons[0], stem, limit)
         pool: set[str] = set()
         for lexicon in self.lexicons:
             lo, hi = lexicon.prefix_range(stem)
@@ -128,6 +130,17 @@ class Vocabulary:
         best = heapq.nsmallest(limit, (item for item in counted if item[0] >= MIN_DF),
                                key=lambda item: (-item[0], item[1]))
         return [self._shown(w) for _, w in best]
+
+    @staticmethod
+    def _complete_one(lexicon: Lexicon, stem: str, limit: int) -> list[str]:
+        lo, hi = lexicon.prefix_range(stem)
+        freqs = np.asarray(lexicon.doc_freqs[lo:hi])
+        top = np.argpartition(-freqs, limit)[:limit] if len(freqs) > limit else np.arange(
+            len(freqs))
+        # Most frequent first; ties in word order, as the summing path has them.
+        ranked = sorted((-int(freqs[i]), lexicon.word(lo + int(i)), int(i)) for i in top
+                        if freqs[i] >= MIN_DF)
+        return [lexicon.surface(lo + i) for _, _, i in ranked]
 
     def correct(self, word: str) -> str | None:
         """A known word for an unknown ``word``, or None (known, too short, or nothing close)."""

@@ -165,7 +165,8 @@ def test_merge_puts_strong_phrases_then_words_then_weak_phrases() -> None:
     ("prefix", "words"),
     [("mond", True),  # one word being typed: words of the text too
      ("coupe du m", False),  # a title phrase continues it: no pairs of words
-     ("coupe du x", True),  # none does: pairs found together in articles
+     ("coupe du monde", False),  # typed whole: nothing to pair
+     ("coupe du x", True),  # no title phrase: pairs found together in articles
      ("les", False)],
 )
 def test_needs_words(prefix: str, words: bool) -> None:
@@ -271,6 +272,13 @@ def test_a_phrase_always_followed_by_the_same_words_is_left_for_the_longer_one()
     two = build(["Marrakech confirme sa place", "Marrakech confirme sa place forte"])
     texts = [c.text.lower() for c in complete_phrases([one, two], "marrakech c", 8)]
     assert texts[0] == "marrakech confirme"
+
+
+def test_words_differing_by_their_accents_are_both_offered() -> None:
+    index = build(["Influencé par les sondages", "Il se dit influencé par personne"])
+    shown = merge("influ", complete_phrases([index], "influ", 8), ["influence", "influencé"], 8)
+    assert [c.text for c in shown] == ["influence", "influencé"]
+    assert [c.text for c in merge("economie", [], ["économie"], 8)] == ["économie"]
 
 
 def test_a_word_that_is_also_a_phrase_is_shown_as_titles_write_it() -> None:

@@ -9,9 +9,16 @@ run it as typed.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from conftest import SEARCHBOX_CORPUS, BuildIndex, MakeClient
 from falcon.testing import TestClient
 
+from index.build import update_live
+from index.config import Settings
+from index.generations import IndexRoot
 from search.correction import clearly_more, corrected_query
 from search.spelling import Vocabulary
 
@@ -121,3 +128,20 @@ def test_corrected_query(query: str, expected: str | None) -> None:
 )
 def test_clearly_more(before: int, after: int, worth_it: bool) -> None:
     assert clearly_more(before, after) is worth_it
+
+
+def test_a_word_brought_by_an_update_is_never_corrected(
+    build_index: BuildIndex, tmp_path: Path, make_client: MakeClient
+) -> None:
+    """``inflatian`` is one typo from ``inflation``: a typo until an update brings an article
+    holding it, then a word of the index (the update rebuilds the lexicon)."""
+    root = build_index(SEARCHBOX_CORPUS)
+    client = make_client(Settings(index_dir=root, refresh_interval_s=0))
+    assert search(client, q="inflatian")["corrected_query"] == "inflation"
+    source = tmp_path / "update.jsonl"
+    source.write_text(json.dumps({"id": "eco-inflatian", "title": "La marque Inflatian",
+                                  "body": "Inflatian, une marque de matelas gonflables."}) + "\n",
+                      encoding="utf-8")
+    update_live(IndexRoot(root), source)
+    body = search(client, q="inflatian")
+    assert body["corrected_query"] is None and ids(body) == ["eco-inflatian"]
