@@ -11,6 +11,10 @@ files and some from the new ones indexed one with the other's positions (a 500 i
 under load test). The file is written under a temporary name and renamed; a reader opens it once
 and maps every array from that one descriptor, so it sees the old set or the new one.
 
+``StoredArrays`` is the base of the two stores (``index.lexicon.Lexicon``,
+``index.phrases.PhraseIndex``): frozen dataclasses of arrays with ``open(folder)`` and
+``save(folder)``.
+
 Layout: ``PRESSE-ARRAYS\\n``, the header's length (8 bytes, little-endian), a JSON header
 ``{name: [dtype, shape, offset]}``, then each array's bytes (C order) at its offset, aligned to
 64 bytes.
@@ -18,10 +22,12 @@ Layout: ``PRESSE-ARRAYS\\n``, the header's length (8 bytes, little-endian), a JS
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -75,3 +81,29 @@ def open_arrays(path: Path) -> dict[str, np.ndarray] | None:
             arrays[name] = np.memmap(handle, dtype=np.dtype(dtype), mode="r",
                                      offset=start + offset, shape=tuple(shape))
         return arrays
+
+
+class StoredArrays:
+    """Base of a frozen dataclass whose fields are numpy arrays kept in one file of a segment's
+    folder: ``FILENAME`` names it, ``empty()`` is what a folder without it (or with an older
+    layout) opens as."""
+
+    FILENAME: ClassVar[str]
+
+    @classmethod
+    def empty(cls) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def open(cls, folder: Path) -> Self:
+        """The arrays saved in ``folder``, mmapped (``empty()`` if the folder has none)."""
+        names = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        arrays = open_arrays(folder / cls.FILENAME)
+        if arrays is None or set(arrays) != names:  # none, or an older layout
+            return cls.empty()
+        built: Any = cls  # a dataclass of those fields, which the base cannot say
+        return built(**arrays)
+
+    def save(self, folder: Path) -> None:
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        save_arrays(folder / self.FILENAME, {f.name: getattr(self, f.name) for f in fields})

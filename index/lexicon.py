@@ -33,16 +33,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from index.analysis import fold
-from index.arrays import open_arrays, save_arrays
+from index.arrays import StoredArrays
 
 MAX_WORD_BYTES = 40  # 99.9% of the shared corpus's distinct words are shorter
 FILENAME = "lexicon.arrays"
-ARRAYS = ("terms", "doc_freqs", "surfaces", "sounds", "sound_terms", "shapes", "shape_terms",
-          "letters")
 
 _PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
@@ -147,7 +146,7 @@ def _bytes_dtype(words: list[str]) -> str:
 
 
 @dataclass(frozen=True)
-class Lexicon:
+class Lexicon(StoredArrays):
     """One segment's lexicon (see the module docstring); arrays in memory or mmapped."""
 
     terms: np.ndarray
@@ -159,20 +158,11 @@ class Lexicon:
     shape_terms: np.ndarray
     letters: np.ndarray
 
+    FILENAME: ClassVar[str] = FILENAME
+
     @classmethod
     def empty(cls) -> Lexicon:
         return LexiconBuilder().build()
-
-    @classmethod
-    def open(cls, folder: Path) -> Lexicon:
-        """The lexicon saved in ``folder``, mmapped (empty if the folder has none)."""
-        arrays = open_arrays(folder / FILENAME)
-        if arrays is None or set(arrays) != set(ARRAYS):  # none, or an older layout
-            return cls.empty()
-        return cls(**arrays)
-
-    def save(self, folder: Path) -> None:
-        save_arrays(folder / FILENAME, {name: getattr(self, name) for name in ARRAYS})
 
     def __len__(self) -> int:
         return len(self.terms)

@@ -31,18 +31,18 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from index.analysis import QUESTION_WORDS, STOP_WORDS, fold
-from index.arrays import open_arrays, save_arrays
+from index.arrays import StoredArrays
 
 MAX_WORDS = 5
 MIN_TITLES = 2
 ARTICLES_KEPT = 3
 MAX_KEY_BYTES = 64
 FILENAME = "phrases.arrays"
-ARRAYS = ("keys", "counts", "texts", "articles")
 
 # What cuts a title into clauses: phrases never run across these.
 _CLAUSE_BREAK = re.compile(r"[:;,.!?…«»\"“”()\[\]{}|/–—]|\s[-‐‑]+\s")
@@ -197,7 +197,7 @@ def _fixed(values: list[bytes]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PhraseIndex:
+class PhraseIndex(StoredArrays):
     """One segment's phrases (see the module docstring); arrays in memory or mmapped."""
 
     keys: np.ndarray
@@ -205,20 +205,11 @@ class PhraseIndex:
     texts: np.ndarray
     articles: np.ndarray
 
+    FILENAME: ClassVar[str] = FILENAME
+
     @classmethod
     def empty(cls) -> PhraseIndex:
         return PhraseIndexBuilder().build()
-
-    @classmethod
-    def open(cls, folder: Path) -> PhraseIndex:
-        """The phrase index saved in ``folder``, mmapped (empty if the folder has none)."""
-        arrays = open_arrays(folder / FILENAME)
-        if arrays is None or set(arrays) != set(ARRAYS):  # none, or an older layout
-            return cls.empty()
-        return cls(**arrays)
-
-    def save(self, folder: Path) -> None:
-        save_arrays(folder / FILENAME, {name: getattr(self, name) for name in ARRAYS})
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from index.arrays import open_arrays, save_arrays
+from index.lexicon import FILENAME, Lexicon
 
 
 def test_arrays_come_back_as_written_and_mmapped(tmp_path: Path) -> None:
@@ -45,3 +46,8 @@ def test_no_file_is_none_and_another_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "other.arrays").write_bytes(b"\x93NUMPY not ours")
     with pytest.raises(ValueError, match="not an arrays file"):
         open_arrays(tmp_path / "other.arrays")
+
+
+def test_a_store_of_an_older_layout_opens_empty(tmp_path: Path) -> None:
+    save_arrays(tmp_path / FILENAME, {"terms": np.array([b"maroc"])})  # fields missing
+    assert len(Lexicon.open(tmp_path)) == 0
