@@ -14,6 +14,7 @@ or a question word on its own (``les``, ``comment``) is not completed at all (it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,22 @@ def _cut_short(phrase: str, counts: dict[str, int]) -> bool:
                for other, count in counts.items())
 
 
+def _after_stop_words(indexes: Sequence[PhraseIndex], prefix: str,
+                      limit: int) -> list[Completion]:
+    """Phrases never start with a stop word, so ``la coupe du m`` is completed as ``coupe du m``
+    with the words typed before it kept: "la coupe du monde"."""
+    end = 0
+    for word in re.finditer(r"(\S+)\s+", prefix):
+        if not is_stop_word(word.group(1)):
+            break
+        end = word.end()
+    if not end or not prefix[end:].strip():
+        return []
+    typed_before = prefix[:end]
+    return [Completion(typed_before + c.text, typed_before + c.typed, c.count, c.articles)
+            for c in complete_phrases(indexes, prefix[end:], limit)]
+
+
 def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) -> list[Completion]:
     """Up to ``limit`` phrases of the titles that start with ``prefix``, most frequent first.
 
@@ -89,6 +106,8 @@ def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) ->
         for offset in rows:
             row = lo + int(offset)
             holders.setdefault(index.key(row), []).append((int(found[offset]), segment, row))
+    if not holders:
+        return _after_stop_words(indexes, prefix, limit)
     typed_key = key.strip()
     counts = {phrase: sum(h[0] for h in held) for phrase, held in holders.items()}
     ranked = sorted((phrase != typed_key, -counts[phrase], phrase)
@@ -144,10 +163,11 @@ def article_refs(prefix: str, phrases: Sequence[Completion],
 
 
 def needs_words(prefix: str, phrases: Sequence[Completion]) -> bool:
-    """Whether words should complete ``prefix`` beside the phrases: always for one word being
-    typed; for several, only when no title phrase starts with them (word pairs found together
+    """Whether words should complete ``prefix`` beside the phrases: never after a finished word
+    (a trailing space); always for one word being typed; for several, only when no title phrase
+    starts with them (word pairs found together
     in articles made "coupe du mondelez" and "gilets janvier" where a title phrase existed)."""
-    if opens_nothing(prefix):
-        return False
-    one_word = len(prefix.split()) == 1 and not prefix[-1:].isspace()
-    return one_word or not phrases
+    if opens_nothing(prefix) or prefix[-1:].isspace():
+        return False  # a finished word: words would only complete the one before ("de la" ->
+        # "de lancé"); phrases of the titles may continue it
+    return len(prefix.split()) == 1 or not phrases

@@ -167,7 +167,10 @@ def test_merge_puts_strong_phrases_then_words_then_weak_phrases() -> None:
      ("coupe du m", False),  # a title phrase continues it: no pairs of words
      ("coupe du monde", False),  # typed whole: nothing to pair
      ("coupe du x", True),  # no title phrase: pairs found together in articles
-     ("les", False)],
+     ("les", False),
+     ("les ", False),  # a finished word: nothing to complete but phrases
+     ("de la ", False),
+     ("coupe du x ", False)],
 )
 def test_needs_words(prefix: str, words: bool) -> None:
     index = build(TITLES)
@@ -221,11 +224,20 @@ def test_saint_offers_each_saint_by_title_count(searchbox: TestClient) -> None:
     assert texts[:2] == ["Saint-Denis", "Saint-Malo"]
 
 
-@pytest.mark.parametrize("prefix", ["les", "Les", "comment", "pour"])
+@pytest.mark.parametrize("prefix", ["les", "Les", "comment", "pour", "les ", "de la "])
 def test_a_stop_word_never_opens_the_list(searchbox: TestClient, prefix: str) -> None:
     # (before, "les" offered "lesbiennes")
     body = suggest(searchbox, prefix)
     assert body["completions"] == [] and body["suggestions"] == [] and body["articles"] == []
+
+
+@pytest.mark.parametrize(("prefix", "first"), [("la coupe du mo", "la coupe du monde"),
+                                               ("Les gilets j", "Les gilets jaunes")])
+def test_stop_words_typed_first_are_kept_before_the_phrase(
+    searchbox: TestClient, prefix: str, first: str
+) -> None:
+    completion = suggest(searchbox, prefix)["completions"][0]
+    assert completion == {"text": first, "typed": prefix}
 
 
 def test_articles_hold_the_best_phrase_newest_first(searchbox: TestClient) -> None:
