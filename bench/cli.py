@@ -30,6 +30,7 @@ from bench import (
     report,
     scale,
     similar,
+    suggest,
     workers,
     workload,
 )
@@ -48,6 +49,7 @@ COMMANDS = {
     "workers": (workers, "gunicorn sync vs gthread workers: slow clients, throughput, nginx"),
     "hostile": (hostile, "costliest queries' wall time; a normal reader under 5 attackers"),
     "analytics": (analytics, "uncached /search throughput with analytics on vs off (>= 0.95x)"),
+    "suggest": (suggest, "search box API: /suggest p50/p95/p99, and typo-tolerant search"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -71,6 +73,8 @@ examples:
   scripts/bench hostile --index-dir var/index --out docs/bench-results/hostile.json
   scripts/bench --repeat 5 analytics --index-dir var/index \\
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/analytics.json
+  scripts/bench --repeat 3 suggest --index-dir var/index \\
+      --queries docs/bench-results/queries.jsonl --out docs/bench-results/suggest.json
   scripts/bench report
 """
 

@@ -44,7 +44,7 @@ import Stemmer
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
 __all__ = [
-    "KEPT_HOMONYMS", "STOP_WORDS", "FrenchFilter", "FrenchTokenizer", "analyze",
+    "KEPT_HOMONYMS", "QUESTION_WORDS", "STOP_WORDS", "FrenchFilter", "FrenchTokenizer", "analyze",
     "analyze_positions", "fold", "french_analyzer", "light_stem", "surface_analyzer",
 ]  # fmt: skip
 
@@ -115,6 +115,13 @@ KEPT_HOMONYMS: frozenset[str] = frozenset(
 )
 STOP_WORDS: frozenset[str] = frozenset(_SNOWBALL_FRENCH) | {fold(w) for w in _SNOWBALL_FRENCH}
 _VERB_ELISIONS = frozenset({"c", "n", "s", "qu"})
+# Interrogatives say that the reader asks, not what about: searched for, they only add noise
+# (measured on PIAF's questions, see the note on issue 3). Not stop words of the index: the
+# query parser drops them outside quotes, and autocomplete never starts or ends a phrase on one.
+QUESTION_WORDS: frozenset[str] = frozenset({
+    "comment", "pourquoi", "combien", "quand", "quoi", "lequel", "laquelle", "lesquels",
+    "lesquelles", "auquel", "auxquels", "auxquelles", "duquel", "desquels", "desquelles",
+})  # fmt: skip
 
 # --- the light stemmer (Savoy, as Lucene's FrenchLightStemmer), on folded text -------------------
 

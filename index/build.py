@@ -40,7 +40,6 @@ from index import manifest
 from index.articles import MAX_ARTICLE_CHARS, Article, Deletion, Problem, Record
 from index.codec import PresseCodec
 from index.generations import Generation, IndexRoot, directory_size
-from index.image import SUFFIX
 from index.problems import SummarisedNotices, repeated_id
 from index.schema import STEMMER, article_from_stored, build_schema
 from index.segments import SegmentBuilder, WrittenSegment, write_segments
@@ -368,7 +367,7 @@ def apply_update(
             kept = [s for s in writer.segments if s.segment_id() not in merged]
             if builder.seqs:
                 segment = writer._finalize_segment()
-                builder.image.save(path / segment.make_filename(SUFFIX))
+                builder.save_beside(segment)
                 kept.append(segment)
             else:
                 writer._close_segment()

@@ -17,8 +17,8 @@ What it holds, per text field (``title``, ``summary``, ``body``):
 
 and for the whole document: the surface postings and lengths (unstemmed words, folded: exact
 forms), the section and tag postings, the ids (with their sort order, to find a document by id)
-and the publication day; and for the segment, its surface forms as written (accents kept) with
-their document frequencies, from which suggestions are made.
+and the publication day. (The segment's words as written, for spelling, and its title phrases,
+for autocomplete, are in files of their own beside it: ``index.lexicon``, ``index.phrases``.)
 """
 
 from __future__ import annotations
@@ -117,7 +117,6 @@ class ImageBuilder:
     def __init__(self) -> None:
         self.fields = {name: _FieldBuilder(forward=True) for name in TEXT_FIELDS}
         self.surface = _FieldBuilder(forward=False)
-        self.forms: dict[str, int] = {}  # surface form -> documents holding it
         self.keywords = {name: _FieldBuilder(forward=False) for name in KEYWORD_FIELDS}
         self.ids: list[str] = []
         self.published: array[float] = array("d")
@@ -128,15 +127,11 @@ class ImageBuilder:
     def add(self, article_id: str, texts: Mapping[str, Tokens],
             keywords: Mapping[str, Sequence[str]], published_day: float) -> None:
         folded: list[str] = []
-        forms: set[str] = set()
         for name, builder in self.fields.items():
             tokens = texts[name]
             builder.add(tokens.terms, tokens)
             folded.extend(tokens.folded)
-            forms.update(tokens.surfaces)
         self.surface.add(folded, None)
-        for form in forms:
-            self.forms[form] = self.forms.get(form, 0) + 1
         for name, builder in self.keywords.items():
             builder.add(list(dict.fromkeys(keywords.get(name, ()))), None)
         self.ids.append(article_id)
@@ -147,10 +142,6 @@ class ImageBuilder:
         for name, builder in self.fields.items():
             arrays |= builder.arrays(name)
         arrays |= self.surface.arrays("surface")
-        forms = sorted(self.forms)
-        blob, offsets = pack_strings(forms)
-        arrays |= {"forms": blob, "form_offsets": offsets,
-                   "form_freqs": np.array([self.forms[f] for f in forms], dtype=np.int32)}
         for name, builder in self.keywords.items():
             arrays |= builder.arrays(name)
         blob, offsets = pack_strings(self.ids)
@@ -228,8 +219,6 @@ class SegmentImage:
 
         self.fields = {name: field(name) for name in TEXT_FIELDS}
         self.surface = field("surface")
-        self.forms = Strings(arrays["forms"], arrays["form_offsets"])
-        self.form_freqs = arrays["form_freqs"]
         self.keywords = {name: field(name) for name in KEYWORD_FIELDS}
         self.ids = Strings(arrays["ids"], arrays["id_offsets"])
         self.id_order = arrays["id_order"]

@@ -34,10 +34,14 @@ from whoosh.writing import SegmentWriter
 from index.articles import Article
 from index.codec import PresseCodec
 from index.image import SUFFIX, TEXT_FIELDS, ImageBuilder
+from index.lexicon import LexiconBuilder
+from index.phrases import PhraseIndexBuilder
 from index.processes import writer_processes_die_with_us
 from index.schema import document_fields, keywords_of
 from index.tokens import TextAnalyser
 
+LEXICON_SUFFIX = ".lex"
+PHRASES_SUFFIX = ".phr"
 BATCH = 200  # articles sent to a worker at once: large enough to amortise the queue
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -71,6 +75,8 @@ class SegmentBuilder:
             ix, _lk=False, limitmb=memory_mb, codec=PresseCodec(), compound=False)
         self.analyser = TextAnalyser(stemmer)
         self.image = ImageBuilder()
+        self.lexicon = LexiconBuilder()  # spelling: the segment's real words
+        self.phrases = PhraseIndexBuilder()  # autocomplete: the phrases of its titles
         self.seqs: list[int] = []
 
     def add(self, article: Article, seq: int) -> None:
@@ -81,7 +87,10 @@ class SegmentBuilder:
             doc[name] = tokens[name].terms  # Whoosh indexes a list as ready-made tokens
             doc[f"_stored_{name}"] = texts[name]
         self.writer.add_document(**doc)
-        self.image.add(article.id, tokens, keywords_of(article), published_day(article.published))
+        day = published_day(article.published)
+        self.phrases.add_title(article.title, len(self.seqs), day)
+        self.lexicon.add(s for name in TEXT_FIELDS for s in tokens[name].surfaces)
+        self.image.add(article.id, tokens, keywords_of(article), day)
         self.seqs.append(seq)
 
     def finish(self) -> WrittenSegment | None:
@@ -91,10 +100,19 @@ class SegmentBuilder:
             writer._close_segment()  # not cancel(): it would remove the shared temp folder
             return None
         segment = writer._finalize_segment()
-        self.image.save(Path(writer.storage.folder) / segment.make_filename(SUFFIX))
+        self.save_beside(segment)
         # Not writer._tempstorage.destroy(): the writers of one build share that folder (Whoosh
         # names it after the index); write_segments removes it once they are all done.
         return WrittenSegment(segment, self.seqs, self.image.ids)
+
+    def save_beside(self, segment: Any) -> None:
+        """Write what serves the segment beside Whoosh's files: the image, the lexicon and the
+        phrase index (``MAIN_<segid>.img``, ``.lex``, ``.phr``: listed, linked and cleaned up
+        with the segment)."""
+        folder = Path(self.writer.storage.folder)
+        self.image.save(folder / segment.make_filename(SUFFIX))
+        self.lexicon.build().save_file(folder / segment.make_filename(LEXICON_SUFFIX))
+        self.phrases.build().save_file(folder / segment.make_filename(PHRASES_SUFFIX))
 
     def cancel(self) -> None:
         with contextlib.suppress(Exception):  # already closed: nothing to undo

@@ -38,6 +38,7 @@ from search.resources.popular import Popular
 from search.resources.search import Search
 from search.resources.static import add_static_routes
 from search.resources.suggest import Suggest
+from search.sections import SectionLabels
 
 log = logging.getLogger("presse.search.app")
 
@@ -76,10 +77,11 @@ def create_app(
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.resp_options.default_media_type = falcon.MEDIA_JSON
 
-    app.add_route("/search", Search(engine, newsroom))
+    labels = SectionLabels(settings.section_labels)
+    app.add_route("/search", Search(engine, newsroom, labels))
     app.add_route("/articles/{article_id}/similar", SimilarArticles(engine))
     app.add_route("/similar", SimilarToText(engine))  # POST: reads the index, changes nothing
-    app.add_route("/suggest", Suggest(engine))
+    app.add_route("/suggest", Suggest(engine, labels))
     app.add_route("/health", Health())
     app.add_route("/ready", Ready(engine))
     app.add_route("/openapi.json", OpenAPIDocument())

@@ -9,12 +9,13 @@ README's settings table is written from both sides' declarations (``settings_tab
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from index.config import (
     INDEX_SETTINGS,
@@ -69,6 +70,34 @@ def parse_admin_tokens(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def parse_section_labels(path: str) -> tuple[tuple[str, str], ...]:
+    """The labels file: a JSON object of section slug -> label, both non-empty strings."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read the file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8") from None
+    try:
+        labels = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(labels, dict):
+        raise ValueError("must hold a JSON object of section slug -> label")
+    for slug, label in labels.items():
+        if not isinstance(label, str) or not label.strip() or not slug.strip():
+            raise ValueError(f"section {slug!r}: the label must be a non-empty string, "
+                             f"got {label!r}")
+    return tuple(sorted((slug, label.strip()) for slug, label in labels.items()))
+
+
+def labels_ok(value: Any) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(s, str) for s in pair)
+        for pair in value
+    )
+
+
 SERVE_SETTINGS: tuple[SettingSpec, ...] = (
     INDEX_SETTINGS[0],  # index_dir: both sides need it
     SettingSpec("bind", "PRESSE_BIND", str, "address gunicorn listens on, host:port"),
@@ -111,6 +140,9 @@ SERVE_SETTINGS: tuple[SettingSpec, ...] = (
                 "searches a query needs (in 7 days, with results and clicks) to be shown to "
                 "readers as popular",
                 lambda v: isinstance(v, int) and v >= 2),
+    SettingSpec("section_labels", "PRESSE_SECTION_LABELS", parse_section_labels,
+                "JSON file of section labels, e.g. `{\"societe/sante\": \"Santé\"}` (a section "
+                "without one shows its slug)", labels_ok),
     SettingSpec("admin_tokens", "PRESSE_ADMIN_TOKEN", parse_admin_tokens,
                 "label:token pairs, comma-separated, opening /admin; unset, every /admin path "
                 "answers 404"),
@@ -139,6 +171,7 @@ class Settings(EnvSettings):
     analytics_retention_days: int = 90
     analytics_queue_size: int = 10_000
     popular_min_count: int = 5
+    section_labels: tuple[tuple[str, str], ...] = ()  # (slug, label), from a JSON file
     # Never shown by repr(): settings objects end up in logs and tracebacks.
     admin_tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 

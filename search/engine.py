@@ -20,13 +20,23 @@ import numpy as np
 
 from index.generations import IndexRoot
 from search import similar
+from search.autocomplete import ARTICLES_SHOWN, article_refs, complete_phrases, merge, needs_words
 from search.config import Settings
+from search.correction import clearly_more, corrected_query
 from search.errors import ArticleNotFound, IndexUnavailable, SearchTimeout
 from search.highlight import Spans, best_snippet, mark
 from search.lifecycle import Lifecycle, Served
-from search.query import check_limits, parse_query
+from search.query import check_limits, is_stop_words_only, parse_query
 from search.ranking import RankingConfig, top_documents
-from search.results import Hit, IndexStatus, SearchRequest, SearchResult, SimilarResult
+from search.results import (
+    ArticleLink,
+    Hit,
+    IndexStatus,
+    SearchRequest,
+    SearchResult,
+    SimilarResult,
+    SuggestResult,
+)
 from search.retrieval import (
     check,
     docs_with,
@@ -83,9 +93,29 @@ class Engine:
         cached = served.results.get(request)
         if isinstance(cached, SearchResult):
             return replace(cached, took_ms=_ms(started))
-        result = self._search(served, request, started)
+        # Typo-tolerant results: when a correction finds clearly more, only it is run.
+        result = self._corrected(served, request, started) if request.correct else None
+        if result is None:
+            result = self._search(served, request, started)
         served.results.put(request, result)
         return result
+
+    def _corrected(self, served: Served, request: SearchRequest,
+                   started: float) -> SearchResult | None:
+        """The results of the corrected query when it finds clearly more (``search.correction``),
+        the reader's query kept in ``query``; None when there is no such correction."""
+        suggestions = served.suggestions
+        corrected = corrected_query(suggestions.vocabulary, request.query)
+        if corrected is None:
+            return None
+        holding_all = [suggestions.docs_with_all(parse_query(q, served.analyzers).stems)
+                       for q in (request.query, corrected)]
+        before, after = (0 if docs is None else int(np.count_nonzero(docs))
+                         for docs in holding_all)
+        if not clearly_more(before, after):
+            return None
+        better = self._search(served, replace(request, query=corrected), started)
+        return replace(better, query=request.query, corrected_query=corrected, suggestion=None)
 
     def _search(self, served: Served, request: SearchRequest, started: float) -> SearchResult:
         deadline = started + self.settings.search_budget_ms / 1000.0
@@ -96,7 +126,7 @@ class Engine:
             parsed = request.synonyms.expand(parsed, served.analyzers)
         if parsed.is_empty:
             return SearchResult(request.query, 0, request.page, request.per_page,
-                                _ms(started), (), ())
+                                _ms(started), (), (), stopwords_only=is_stop_words_only(parsed))
         scorer = score(reader, served.norms, parsed, config)
         for clause in parsed.expansions:  # synonyms, weighted below the words typed
             holding = docs_with(reader, clause, deadline) if len(clause.stems) > 1 else None
@@ -154,7 +184,7 @@ class Engine:
             id=stored["id"],
             title=title,
             url=stored.get("url") or "",
-            section=tuple(s for s in (stored.get("section") or "").split(",") if s),
+            section=_sections(stored),
             published=_iso(stored.get("published")),
             author=stored.get("author") or "",
             score=score,
@@ -206,8 +236,39 @@ class Engine:
         return tuple(hits)
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
-        """Completions of what the reader is typing (see ``search.suggestions``)."""
+        """Word completions of what the reader is typing (see ``search.suggestions``)."""
         return self.lifecycle.current().suggestions.complete(prefix, limit)
+
+    def autocomplete(self, prefix: str, *, limit: int = 8) -> SuggestResult:
+        """``/suggest``: the prefix completed into phrases of the titles, and words
+        (``search.autocomplete``), and articles whose titles hold those phrases."""
+        served = self.lifecycle.current()
+        key = ("autocomplete", prefix, limit)
+        cached = served.results.get(key)
+        if isinstance(cached, SuggestResult):
+            return cached
+        reader, suggestions = served.reader, served.suggestions
+        phrases = complete_phrases(reader.phrases, prefix, limit)
+        words = suggestions.complete(prefix, limit) if needs_words(prefix, phrases) else []
+        shown = merge(prefix, phrases, words, limit)
+        articles: list[ArticleLink] = []
+        for position, article in article_refs(prefix, phrases, shown):
+            docnum = reader.segments[position].base + article
+            if not reader.live[docnum]:  # deleted or replaced since its segment was written
+                continue
+            stored = reader.stored(docnum)
+            articles.append(ArticleLink(stored["id"], stored.get("title") or "",
+                                        stored.get("url") or "", _sections(stored)))
+            if len(articles) == ARTICLES_SHOWN:
+                break
+        result = SuggestResult(prefix, tuple(c.text for c in shown), tuple(shown),
+                               tuple(articles))
+        served.results.put(key, result)
+        return result
+
+
+def _sections(stored: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(s for s in (stored.get("section") or "").split(",") if s)
 
 
 def _ms(started: float) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.autocomplete import ARTICLES_SHOWN
 from search.pins import MAX_PINNED
 from search.resources import articles, events, popular, suggest
 from search.results import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SORTS
@@ -141,14 +142,53 @@ SCHEMAS: dict[str, Any] = {
     },
     "FacetValue": {
         "type": "object",
-        "required": ["value", "count"],
+        "required": ["value", "label", "count"],
         "additionalProperties": False,
-        "properties": {"value": _STRING, "count": {"type": "integer", "minimum": 1}},
+        "properties": {
+            "value": {"type": "string", "description": "the section's slug, to filter with"},
+            "label": {
+                "type": "string",
+                "description": "the section's name from the site's labels file "
+                "(PRESSE_SECTION_LABELS), or its slug",
+            },
+            "count": {"type": "integer", "minimum": 1},
+        },
+    },
+    "SectionLabels": {
+        "type": "object",
+        "description": "slug -> label of every section named in this answer (the slug itself "
+        "when the site's labels file has none)",
+        "additionalProperties": _STRING,
+    },
+    "Completion": {
+        "type": "object",
+        "required": ["text", "typed"],
+        "additionalProperties": False,
+        "properties": {
+            "text": {"type": "string", "description": "the completed phrase, plain text"},
+            "typed": {
+                "type": "string",
+                "description": "the start of text that stands for what was typed (accents, "
+                "case and hyphens may differ from it): show the rest in bold",
+            },
+        },
+    },
+    "SuggestedArticle": {
+        "type": "object",
+        "required": ["id", "title", "url", "section"],
+        "additionalProperties": False,
+        "properties": {
+            "id": _STRING,
+            "title": {"type": "string", "description": "plain text"},
+            "url": _STRING,
+            "section": {"type": "array", "items": _STRING, "description": "section slugs"},
+        },
     },
     "SearchResult": {
         "type": "object",
         "required": [
             "query",
+            "corrected_query",
             "total",
             "page",
             "per_page",
@@ -158,10 +198,18 @@ SCHEMAS: dict[str, Any] = {
             "suggestion",
             "expansions",
             "query_id",
+            "stopwords_only",
+            "section_labels",
         ],
         "additionalProperties": False,
         "properties": {
-            "query": _STRING,
+            "query": {"type": "string", "description": "the query as the reader typed it"},
+            "corrected_query": {
+                "type": ["string", "null"],
+                "description": "set when the query as typed found (almost) nothing and this "
+                "correction of its words found clearly more: the hits, total and facets are "
+                "the corrected query's; null otherwise, and always with correct=false",
+            },
             "total": {
                 "type": "integer",
                 "minimum": 0,
@@ -191,7 +239,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "suggestion": {
                 "type": ["string", "null"],
-                "description": "a corrected query when this one found little",
+                "description": "a corrected query, offered (not run) when this one found little",
             },
             "expansions": {
                 "type": "array",
@@ -209,6 +257,12 @@ SCHEMAS: dict[str, Any] = {
                 "pattern": "^[0-9a-f]{32}$",
                 "description": "random id of this answer; send it back with POST /events/click",
             },
+            "stopwords_only": {
+                "type": "boolean",
+                "description": "true when the query holds only stop words and question words "
+                "(les, comment pourquoi), so nothing was searched",
+            },
+            "section_labels": _ref("SectionLabels"),
         },
     },
     "Popular": {
@@ -264,11 +318,31 @@ SCHEMAS: dict[str, Any] = {
     },
     "Suggestions": {
         "type": "object",
-        "required": ["query", "suggestions"],
+        "required": ["query", "suggestions", "completions", "articles", "section_labels"],
         "additionalProperties": False,
         "properties": {
             "query": _STRING,
-            "suggestions": {"type": "array", "items": _STRING, "maxItems": suggest.MAX_LIMIT},
+            "suggestions": {
+                "type": "array",
+                "items": _STRING,
+                "maxItems": suggest.MAX_LIMIT,
+                "description": "words completing the last word typed (the previous ones kept)",
+            },
+            "completions": {
+                "type": "array",
+                "items": _ref("Completion"),
+                "maxItems": suggest.MAX_LIMIT,
+                "description": "the whole prefix completed into phrases of the titles, the "
+                "most frequent first (then, for one word, words of the text); empty for a "
+                "prefix that is a stop word (les, pour)",
+            },
+            "articles": {
+                "type": "array",
+                "items": _ref("SuggestedArticle"),
+                "maxItems": ARTICLES_SHOWN,
+                "description": "articles whose titles hold the best completions, newest first",
+            },
+            "section_labels": _ref("SectionLabels"),
         },
     },
     "Health": {
@@ -409,6 +483,13 @@ _SEARCH_PARAMETERS = [
         "relevance (with a recency boost), or date (newest first)",
         {"type": "string", "enum": list(SORTS), "default": "relevance"},
     ),
+    _query(
+        "correct",
+        "false runs the query exactly as typed, never a correction of it (the page's "
+        "'rechercher plutôt' link); true, the default, answers with a corrected query's results "
+        "when it finds clearly more",
+        {"type": "boolean", "default": True},
+    ),
 ]
 
 _ERRORS_400 = {
@@ -500,7 +581,8 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "suggest",
             "summary": "Completions of what the reader is typing",
-            "description": "Accent-insensitive: econ and écon both offer économie.",
+            "description": "Accent-insensitive: econ and écon both offer économie; gilets j "
+            "completes to gilets jaunes, notre-da to Notre-Dame, l'ess to l'essence.",
             "parameters": [
                 _query(
                     "q",

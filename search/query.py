@@ -27,20 +27,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from index.analysis import analyze, fold, french_analyzer, surface_analyzer
+from index.analysis import QUESTION_WORDS, analyze, fold, french_analyzer, surface_analyzer
 from index.schema import STEMMER
 from search.errors import BadQuery
 
 # A quoted phrase (the closing quote may be missing), or a run of non-space characters.
 _CLAUSE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _OPERATORS = frozenset({"OR", "||"})
-# Interrogatives say that the reader asks, not what about: searched for, they only add noise
-# (measured on PIAF's questions, see the note on issue 3). Dropped from the query, not from the
-# index, and kept inside quoted phrases.
-QUESTION_WORDS = frozenset({
-    "comment", "pourquoi", "combien", "quand", "quoi", "lequel", "laquelle", "lesquels",
-    "lesquelles", "auquel", "auxquels", "auxquelles", "duquel", "desquels", "desquelles",
-})
 
 
 @dataclass(frozen=True)
@@ -169,3 +162,10 @@ def check_limits(parsed: ParsedQuery) -> None:
     if terms > MAX_TERMS:
         raise BadQuery(f"q holds {terms} distinct words; at most {MAX_TERMS} are allowed",
                        parameter="q")
+def is_stop_words_only(parsed: ParsedQuery) -> bool:
+    """True when the reader typed words but every one is a stop word or a question word
+    (``les``, ``comment pourquoi``): the page says so, rather than "check the spelling"."""
+    return not parsed.clauses and any(
+        word not in _OPERATORS and any(ch.isalnum() for ch in word)
+        for word in parsed.text.split()
+    )

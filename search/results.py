@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+from search.autocomplete import Completion
 from search.errors import BadQuery
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class SearchRequest:
     sort: Literal["relevance", "date"] = "relevance"
     # The newsroom's synonyms (issue 12): part of the request, so of the answer cache's key.
     synonyms: Synonyms | None = None
+    correct: bool = True  # False: run the query as typed, even if a correction finds more
 
     def __post_init__(self) -> None:
         if not self.query or not self.query.strip():
@@ -112,10 +114,13 @@ class SearchResult:
     suggestion: str | None = None
     # (typed words, synonyms searched too) for each synonym rule applied (issue 12).
     expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    corrected_query: str | None = None  # set when these are the results of a corrected query
+    stopwords_only: bool = False  # the query held only stop words and question words
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
+            "corrected_query": self.corrected_query,
             "total": self.total,
             "page": self.page,
             "per_page": self.per_page,
@@ -124,6 +129,7 @@ class SearchResult:
             "facets": {"section": [facet.to_dict() for facet in self.section_facets]},
             "suggestion": self.suggestion,
             "expansions": [{"from": typed, "to": list(added)} for typed, added in self.expansions],
+            "stopwords_only": self.stopwords_only,
         }
 
 
@@ -134,6 +140,39 @@ class SimilarResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "hits": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """An article named beside the completions: enough to show its title and link to it."""
+
+    id: str
+    title: str
+    url: str
+    section: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "url": self.url,
+                "section": list(self.section)}
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    """What ``/suggest`` answers: the completions as plain strings (``suggestions``, the shape of
+    before) and with the part typed (``completions``), and articles."""
+
+    query: str
+    suggestions: tuple[str, ...]
+    completions: tuple[Completion, ...] = ()
+    articles: tuple[ArticleLink, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "suggestions": list(self.suggestions),
+            "completions": [completion.to_dict() for completion in self.completions],
+            "articles": [article.to_dict() for article in self.articles],
+        }
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ from index.analysis import surface_analyzer
 from index.codec import PresseCodec
 from index.generations import Generation
 from index.image import SUFFIX, TEXT_FIELDS, Postings, SegmentImage
+from index.lexicon import Lexicon
+from index.phrases import PhraseIndex
+from index.segments import LEXICON_SUFFIX, PHRASES_SUFFIX
 
 Docs = tuple[np.ndarray, np.ndarray]  # (document numbers int32, term frequencies float32)
 EMPTY: Docs = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
@@ -96,6 +99,11 @@ class GenerationReader:
                                            np.float32) for name in TEXT_FIELDS}
         self.surface_lengths = self._column(lambda image: image.surface.lengths, np.float32)
         self.sections = self.keyword_values("section")
+        # Spelling and autocomplete: each segment's lexicon and title phrases, mmapped.
+        self.lexicons = [Lexicon.open_file(generation.path / f"{e.id}{LEXICON_SUFFIX}")
+                         for e in described.segments]
+        self.phrases = [PhraseIndex.open_file(generation.path / f"{e.id}{PHRASES_SUFFIX}")
+                        for e in described.segments]
         # Whoosh serves the stored fields, through each segment's per-document reader only:
         # its term dictionaries are never read here (the images have their own), and its
         # files are read on demand, never copied into the worker's heap.
@@ -176,14 +184,6 @@ class GenerationReader:
             if number >= 0:
                 total += postings.doc_frequency(number)
         return total
-
-    def surface_forms(self) -> Iterator[tuple[str, int]]:
-        """Every surface form (accents as written) of every segment, with its document
-        frequency there."""
-        for segment in self.segments:
-            forms, freqs = segment.image.forms, segment.image.form_freqs.tolist()
-            for number in range(len(forms)):
-                yield forms[number], freqs[number]
 
     # --- documents ---
 

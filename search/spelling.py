@@ -1,137 +1,188 @@
-"""Autocomplete and "did you mean", from the real words of the index (never stems).
+"""Word completion and word correction, from the lexicons of a generation's segments.
 
-``Vocabulary`` is built once per index generation from the unstemmed ``words`` field: every
-surface form (``économie``, ``Économie`` lowercased, ``economie``) is grouped under its folded form,
-which keeps its most frequent surface form and the summed document frequency. Then:
+``Vocabulary`` answers over one ``index.lexicon.Lexicon`` per segment (mmapped numpy arrays, no
+per-worker dict of the words), summing the counts of a word across segments:
 
-- ``complete(prefix)``: folded words starting with the folded prefix, most frequent first, shown
-  in their surface form — ``econ`` and ``écon`` both offer ``économie``. (The engine completes
-  the last word of a multi-word prefix with the words that appear beside the others.)
-- ``correct(word)``: for a word the index does not know (or barely), the most frequent known word
-  with the same French phonetic key (``economik`` and ``économique`` both key ``ekonomik``), else
-  the most frequent within one or two edits. Only words seen in at least ``MIN_DF`` articles are
-  offered, so typos in articles are not suggested back.
+- ``complete(prefix)``: known words starting with the folded prefix, most frequent first, in their
+  real spelling — ``econ`` and ``écon`` both offer ``économie``.
+- ``correct(word)``: a known word for a word the index does not hold, with Meilisearch's length
+  rules (no typo under 5 letters, 1 from 5, 2 from 9; a swap of two neighbours counts as one):
+  first the most frequent word that sounds the same (``economik`` -> ``économique``, three edits
+  but one sound: French spelling errors are mostly phonetic) if it is within two edits more than
+  the budget, else the nearest, most frequent word within the typo budget. A word the index
+  holds, even in one article, is never corrected (a rare name is not a typo); only words of at
+  least ``MIN_DF`` articles are offered, so typos in articles are not suggested back.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from index.analysis import fold
-
-MIN_DF = 2
-_PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"ph", "f"), (r"qu", "k"), (r"ck", "k"), (r"c(?=[eiy])", "s"), (r"c", "k"),
-        (r"g(?=[eiy])", "j"), (r"gu(?=[eiy])", "g"), (r"eau|au", "o"), (r"ai|ei", "e"),
-        (r"y", "i"), (r"(?<!c)h", ""), (r"x$", ""), (r"z", "s"), (r"w", "v"),
-        (r"(.)\1+", r"\1"), (r"(?<=.)[estd]+$", ""),
-    )
+from index.lexicon import (
+    MAX_WORD_BYTES,
+    Lexicon,
+    LexiconBuilder,
+    encode,
+    letter_bits,
+    phonetic_key,
 )
 
+__all__ = ["MIN_DF", "Vocabulary", "edit_distance", "phonetic_key", "typo_budget"]
 
-def phonetic_key(word: str) -> str:
-    """A rough French sound key of a folded word: spellings that sound alike share it."""
-    key = word
-    for pattern, replacement in _PHONETIC_RULES:
-        key = pattern.sub(replacement, key)
-    return key
+MIN_DF = 2
+# Candidates of one segment looked at for a completion: the most frequent of its range.
+COMPLETION_POOL = 64
+# A word that sounds the same may be this many edits further than the typo budget: economik ->
+# économique is 3 edits, one sound; hollnde -> aulne (4 edits) is not a correction but a pun.
+SOUND_EXTRA_EDITS = 2
+_BITS = np.array([bin(n).count("1") for n in range(256)], dtype=np.uint8)
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    """Bits set in each uint32 (numpy 1.26 has no bitwise_count)."""
+    counts: np.ndarray = _BITS[values.astype(np.uint32).view(np.uint8)].reshape(-1, 4).sum(axis=1)
+    return counts
+
+
+def typo_budget(word: str) -> int:
+    """Meilisearch's defaults: no typo under 5 letters, 1 from 5, 2 from 9."""
+    return 0 if len(word) < 5 else 1 if len(word) < 9 else 2
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    """Levenshtein distance where swapping two neighbours costs 1 (optimal string alignment),
+    or ``limit + 1`` as soon as it must exceed ``limit``."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    before: list[int] = []
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) > limit:
             return limit + 1
-        previous = current
-    return previous[-1]
-
-
-@dataclass(frozen=True)
-class _Entry:
-    surface: str
-    doc_freq: int
+        before, previous = previous, current
+    return min(previous[-1], limit + 1)
 
 
 class Vocabulary:
-    """The index's words by folded form; see the module docstring."""
+    """The words of a generation, over its segments' lexicons; see the module docstring."""
 
-    def __init__(self, words: Iterable[tuple[str, int]]) -> None:
-        best: dict[str, tuple[str, int, int]] = {}  # folded -> (surface, its df, total df)
-        for surface, doc_freq in words:
-            folded = fold(surface)
-            if not folded:
-                continue
-            current = best.get(folded)
-            if current is None:
-                best[folded] = (surface, doc_freq, doc_freq)
-            else:
-                top, top_df, total = current
-                if doc_freq > top_df:
-                    top, top_df = surface, doc_freq
-                best[folded] = (top, top_df, total + doc_freq)
-        self.entries = {k: _Entry(v[0], v[2]) for k, v in best.items()}
-        self.sorted_keys = sorted(k for k, e in self.entries.items() if e.doc_freq >= MIN_DF)
-        self._by_sound: dict[str, str] = {}
-        self._by_shape: dict[tuple[str, int], list[str]] = {}
-        for key in self.sorted_keys:
-            sound = phonetic_key(key)
-            if self._better(key, self._by_sound.get(sound)):
-                self._by_sound[sound] = key
-            self._by_shape.setdefault((key[0], len(key)), []).append(key)
+    def __init__(self, lexicons: Sequence[Lexicon]) -> None:
+        self.lexicons = tuple(lexicons)
+
+    @classmethod
+    def from_counts(cls, words: Iterable[tuple[str, int]]) -> Vocabulary:
+        """A one-segment vocabulary of (surface word, document frequency) pairs, in memory."""
+        builder = LexiconBuilder()
+        for word, doc_freq in words:
+            builder.add_counts(word, doc_freq)
+        return cls([builder.build()])
 
     def __len__(self) -> int:
-        return len(self.entries)
-
-    def _better(self, key: str, other: str | None) -> bool:
-        return other is None or self.entries[key].doc_freq > self.entries[other].doc_freq
+        return sum(len(lexicon) for lexicon in self.lexicons)
 
     def doc_freq(self, word: str) -> int:
-        entry = self.entries.get(fold(word))
-        return entry.doc_freq if entry else 0
+        folded = fold(word)
+        return sum(lexicon.doc_freq(folded) for lexicon in self.lexicons)
 
-    def surface(self, folded: str) -> str:
-        entry = self.entries.get(folded)
-        return entry.surface if entry else folded
+    def knows(self, word: str) -> bool:
+        """Whether some article holds ``word`` (accents ignored), or it is too long to tell."""
+        folded = fold(word)
+        return len(encode(folded)) > MAX_WORD_BYTES or self.doc_freq(folded) > 0
+
+    def surface(self, folded: str) -> str | None:
+        """The most frequent spelling of a folded word (from its largest segment), or None."""
+        best: tuple[int, str] | None = None
+        for lexicon in self.lexicons:
+            n = lexicon.find(folded)
+            if n >= 0 and (best is None or int(lexicon.doc_freqs[n]) > best[0]):
+                best = (int(lexicon.doc_freqs[n]), lexicon.surface(n))
+        return best[1] if best else None
+
+    def _shown(self, folded: str) -> str:
+        return self.surface(folded) or folded
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
         """Known words starting with ``prefix`` (accents ignored), most frequent first."""
         stem = fold(prefix.strip())
         if not stem:
             return []
-        lo = bisect.bisect_left(self.sorted_keys, stem)
-        hi = bisect.bisect_right(self.sorted_keys, stem + "\uffff")
-        candidates = heapq.nsmallest(limit, self.sorted_keys[lo:hi],
-                                     key=lambda k: -self.entries[k].doc_freq)
-        return [self.entries[k].surface for k in candidates]
+        if len(self.lexicons) == 1:  # counts need no summing: straight from the arrays
+            return self._complete_one(self.lexicons[0], stem, limit)
+        pool: set[str] = set()
+        for lexicon in self.lexicons:
+            lo, hi = lexicon.prefix_range(stem)
+            freqs = np.asarray(lexicon.doc_freqs[lo:hi])
+            if len(freqs) > COMPLETION_POOL:
+                top = np.argpartition(-freqs, COMPLETION_POOL)[:COMPLETION_POOL]
+            else:
+                top = np.arange(len(freqs))
+            pool.update(lexicon.word(lo + int(i)) for i in top)
+        counted = [(self.doc_freq(w), w) for w in pool]
+        best = heapq.nsmallest(limit, (item for item in counted if item[0] >= MIN_DF),
+                               key=lambda item: (-item[0], item[1]))
+        return [self._shown(w) for _, w in best]
+
+    @staticmethod
+    def _complete_one(lexicon: Lexicon, stem: str, limit: int) -> list[str]:
+        lo, hi = lexicon.prefix_range(stem)
+        freqs = np.asarray(lexicon.doc_freqs[lo:hi])
+        top = np.argpartition(-freqs, limit)[:limit] if len(freqs) > limit else np.arange(
+            len(freqs))
+        # Most frequent first; ties in word order, as the summing path has them.
+        ranked = sorted((-int(freqs[i]), lexicon.word(lo + int(i)), int(i)) for i in top
+                        if freqs[i] >= MIN_DF)
+        return [lexicon.surface(lo + i) for _, _, i in ranked]
 
     def correct(self, word: str) -> str | None:
-        """A known word for an unknown ``word`` (folded), or None if it is fine or hopeless."""
+        """A known word for an unknown ``word``, or None (known, too short, or nothing close)."""
         folded = fold(word)
-        if len(folded) < 3 or self.doc_freq(folded) >= MIN_DF or folded.isdigit():
+        limit = typo_budget(folded)
+        if not limit or folded.isdigit() or self.knows(folded):
             return None
-        by_sound = self._by_sound.get(phonetic_key(folded))
-        if by_sound is not None and by_sound != folded:
-            return self.entries[by_sound].surface
-        limit = 1 if len(folded) < 6 else 2
+        sound = self._by_sound(folded, limit + SOUND_EXTRA_EDITS)
+        if sound is not None:
+            return self._shown(sound)
         best: tuple[int, int, str] | None = None
-        for length in range(len(folded) - limit, len(folded) + limit + 1):
-            for key in self._by_shape.get((folded[0], length), ()):
-                distance = edit_distance(folded, key, limit)
-                if distance <= limit:
-                    rank = (distance, -self.entries[key].doc_freq, key)
-                    if best is None or rank < best:
-                        best = rank
-        return self.entries[best[2]].surface if best else None
+        lengths = range(len(folded) - limit, len(folded) + limit + 1)
+        for candidate in self._words_of_shape(folded, lengths, limit):
+            distance = edit_distance(folded, candidate, limit)
+            if distance <= limit:
+                doc_freq = self.doc_freq(candidate)
+                rank = (distance, -doc_freq, candidate)
+                if doc_freq >= MIN_DF and (best is None or rank < best):
+                    best = rank
+        return self._shown(best[2]) if best else None
+
+    def _by_sound(self, folded: str, max_edits: int) -> str | None:
+        key = phonetic_key(folded)
+        found = {lexicon.word(int(n)) for lexicon in self.lexicons
+                 for n in lexicon.same_sound(key)}
+        ranked = [(self.doc_freq(w), w) for w in found if w != folded]
+        ranked = [item for item in ranked if item[0] >= MIN_DF
+                  and edit_distance(folded, item[1], max_edits) <= max_edits]
+        return max(ranked)[1] if ranked else None
+
+    def _words_of_shape(self, folded: str, lengths: range, limit: int) -> set[str]:
+        """Words of the lengths given, starting with the same letter and holding nearly the
+        same letters (an edit changes at most two of the ``letter_bits``)."""
+        words: set[str] = set()
+        bits = np.uint32(letter_bits(folded))
+        for lexicon in self.lexicons:
+            numbers = lexicon.same_shape(folded[0], lengths)
+            if not len(numbers):
+                continue
+            keep = _popcount(np.asarray(lexicon.letters)[numbers] ^ bits) <= 2 * limit
+            if len(self.lexicons) == 1:  # words of one article are never offered...
+                keep &= np.asarray(lexicon.doc_freqs)[numbers] >= MIN_DF  # ...unless summed
+            words.update(lexicon.word(int(n)) for n in numbers[keep])
+        return words

@@ -1,19 +1,16 @@
-"""Autocomplete and "did you mean" for one generation, from its real words (never stems).
+"""Word completions and "did you mean" for one generation, from its real words (never stems).
 
-The vocabulary (``search.spelling.Vocabulary``) is made from the segments' surface forms the
-first time a suggestion or a correction is asked, not when the generation opens: most searches
-never need it.
+The vocabulary (``search.spelling.Vocabulary``) reads each segment's lexicon, written with the
+segment and memory-mapped: no per-worker dictionary of the archive's words.
 """
 
 from __future__ import annotations
-
-import re
-import threading
 
 import numpy as np
 
 from index.analysis import fold
 from index.image import TEXT_FIELDS
+from search.correction import corrected_query
 from search.query import parse_query
 from search.ranking import RankingConfig
 from search.segments import GenerationReader
@@ -28,15 +25,7 @@ class Suggestions:
         self.reader = reader
         self.analyzers = analyzers
         self.config = config
-        self._vocabulary: Vocabulary | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def vocabulary(self) -> Vocabulary:
-        with self._lock:
-            if self._vocabulary is None:
-                self._vocabulary = Vocabulary(self.reader.surface_forms())
-            return self._vocabulary
+        self.vocabulary = Vocabulary(reader.lexicons)
 
     def complete(self, prefix: str, limit: int) -> list[str]:
         """Completions of what the reader is typing: real words, never stems.
@@ -53,7 +42,7 @@ class Suggestions:
         candidates = [word for word in self.vocabulary.complete(last,
                                                                 self.config.suggest_candidates)
                       if fold(word) not in typed]
-        context = self._docs_with_all(parse_query(head, self.analyzers).stems)
+        context = self.docs_with_all(parse_query(head, self.analyzers).stems)
         if context is None:  # only stop words before the last word: keep them as typed
             return [f"{head} {word}" for word in candidates[:limit]]
         ranked = []
@@ -64,7 +53,7 @@ class Suggestions:
         ranked.sort()
         return [f"{head} {word}" for _, _, word in ranked[:limit]]
 
-    def _docs_with_all(self, stems: tuple[str, ...]) -> np.ndarray | None:
+    def docs_with_all(self, stems: tuple[str, ...]) -> np.ndarray | None:
         """Documents holding every one of ``stems`` in some text field (None if no stems)."""
         if not stems:
             return None
@@ -77,16 +66,4 @@ class Suggestions:
         return together
 
     def did_you_mean(self, query: str) -> str | None:
-        changed = False
-        vocabulary = self.vocabulary
-
-        def fix(match: re.Match[str]) -> str:
-            nonlocal changed
-            correction = vocabulary.correct(match.group())
-            if correction is None or fold(correction) == fold(match.group()):
-                return match.group()
-            changed = True
-            return correction
-
-        suggestion = re.sub(r"\w+", fix, query)
-        return suggestion if changed else None
+        return corrected_query(self.vocabulary, query)

@@ -12,6 +12,9 @@
   Playwright for the whole session, shared by the browser test modules (two Playwright
   instances cannot run in one process); without it the browser tests skip, or fail when
   ``CI=true``.
+- ``searchbox_index`` / ``searchbox``: ``data/searchbox/articles.jsonl`` (typos, title phrases,
+  sections; written for the search box's API) as an index built once per session, and the API
+  over it.
 - ``settings`` / ``client``: the API over the sample index, with the site's origin
   allowed for CORS; ``make_client(settings, engine=None, newsroom=None)`` does the same for
   other settings. Engines and newsrooms (analytics threads) are closed at teardown (an open
@@ -68,6 +71,14 @@ def sample_index(build_index: BuildIndex) -> Path:
     return build_index(SAMPLE_CORPUS)
 
 
+SEARCHBOX_CORPUS = REPO / "tests" / "data" / "searchbox" / "articles.jsonl"
+
+
+@pytest.fixture(scope="session")
+def searchbox_index(build_index: BuildIndex) -> Path:
+    return build_index(SEARCHBOX_CORPUS)
+
+
 SYNTHETIC_ARTICLES = 3000
 
 
@@ -117,3 +128,8 @@ def make_client() -> Iterator[MakeClient]:
 @pytest.fixture
 def client(settings: Settings, make_client: MakeClient) -> TestClient:
     return make_client(settings)
+
+
+@pytest.fixture
+def searchbox(searchbox_index: Path, make_client: MakeClient) -> TestClient:
+    return make_client(Settings(index_dir=searchbox_index))

@@ -112,8 +112,8 @@ MINI: list[dict[str, Any]] = [
     },
 ]
 
-SEARCH_KEYS = {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion",
-               "expansions", "query_id"}
+SEARCH_KEYS = {"query", "corrected_query", "total", "page", "per_page", "took_ms", "hits", "facets",
+               "suggestion", "stopwords_only", "section_labels", "expansions", "query_id"}
 HIT_KEYS = {"id", "title", "url", "section", "published", "author", "score", "title_html"}
 
 
@@ -171,8 +171,20 @@ def test_search_answers_the_documented_shape(client: TestClient) -> None:
         assert set(hit) == HIT_KEYS | {"snippet_html"}
         assert isinstance(hit["section"], list)
     facets = body["facets"]["section"]
-    assert facets and all(set(f) == {"value", "count"} and f["count"] > 0 for f in facets)
-    assert body["suggestion"] is None
+    assert facets and all(set(f) == {"value", "count", "label"} and f["count"] > 0
+                          for f in facets)
+    assert all(f["label"] == f["value"] for f in facets)  # no labels file: the slugs
+    assert body["suggestion"] is None and body["corrected_query"] is None
+    assert body["stopwords_only"] is False
+    named = {f["value"] for f in facets} | {s for hit in body["hits"] for s in hit["section"]}
+    assert body["section_labels"] == {slug: slug for slug in named}
+
+
+@pytest.mark.parametrize(("query", "flag"), [("les", True), ("comment pourquoi", True),
+                                             ("les -maroc", False), ("***", False)])
+def test_a_query_of_stop_words_only_says_so(client: TestClient, query: str, flag: bool) -> None:
+    body = client.simulate_get("/search", params={"q": query}).json
+    assert (body["total"], body["stopwords_only"], body["suggestion"]) == (0, flag, None)
 
 
 def test_pages_follow_each_other(client: TestClient) -> None:
@@ -291,9 +303,11 @@ def test_any_query_is_accepted(client: TestClient, query: str) -> None:
 
 
 def test_did_you_mean_offers_real_words(mini: TestClient) -> None:
-    body = mini.simulate_get("/search", params={"q": "developement economik"}).json
+    params = {"q": "developement economik", "correct": "false"}
+    body = mini.simulate_get("/search", params=params).json
     assert body["total"] < 3
     assert body["suggestion"] == "développement économique"
+    assert body["corrected_query"] is None
 
 
 def test_marks_match_across_accents_and_inflections(mini: TestClient) -> None:

@@ -368,9 +368,18 @@ def test_article_text_comes_out_escaped_with_only_marks(engine: Engine) -> None:
 
 
 def test_did_you_mean_offers_real_indexed_words(engine: Engine) -> None:
-    result = search(engine, "developement economik")
+    result = search(engine, "developement economik", correct=False)
     assert result.total == 0
     assert result.suggestion == "développement économique"
+    assert result.corrected_query is None
+
+
+def test_a_typo_query_answers_with_the_corrected_results(engine: Engine) -> None:
+    result = search(engine, "developement economik")
+    assert result.query == "developement economik"
+    assert result.corrected_query == "développement économique"
+    assert result.suggestion is None
+    assert ids(result) == ids(search(engine, "développement économique"))
 
 
 @pytest.mark.parametrize("query", ["développement économique", "cerises economik"])

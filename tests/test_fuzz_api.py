@@ -107,6 +107,11 @@ def documented_violations(template: str, query: str) -> set[str]:
             except ValueError:
                 bad.add(name)
                 continue
+        elif schema.get("type") == "boolean":
+            if value.strip() not in ("true", "false"):
+                bad.add(name)
+                continue
+            value = value.strip() == "true"
         errors = Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(value)
         if any(True for _ in errors):
             bad.add(name)
@@ -149,6 +154,8 @@ def test_the_oracle_knows_the_rules() -> None:
     assert documented_violations("/search", "q=a&from=2024-02-30") == {"from"}
     assert documented_violations("/search", "q=a&sort=x&page=200") == {"sort", "page"}
     assert documented_violations("/search", "q=a&per_page=douze&section=&tag=x") == {"per_page"}
+    assert documented_violations("/search", "q=a&correct=false") == set()
+    assert documented_violations("/search", "q=a&correct=non") == {"correct"}
     assert documented_violations("/suggest", "limit=3") == {"q"}
     assert documented_violations("/articles/{id}/similar", "section=other") == {"section"}
     assert documented_violations("/similar", "limit=0") == {"limit"}

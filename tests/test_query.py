@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from index.analysis import french_analyzer, surface_analyzer
-from search.query import QUESTION_WORDS, parse_query
+from search.query import QUESTION_WORDS, is_stop_words_only, parse_query
 
 WORD, PHRASE = False, True
 KEPT, EXCLUDED = False, True
@@ -139,3 +139,24 @@ def test_the_index_analyzers_are_used() -> None:
     light = (french_analyzer("light"), surface_analyzer())
     assert parse_query("développement").stems == ("developp",)
     assert parse_query("développement", light).stems == ("develop",)
+
+
+@pytest.mark.parametrize(
+    ("query", "only_stop_words"),
+    [
+        ("les", True),
+        ("Les", True),
+        ("comment pourquoi", True),
+        ("le la les OR des", True),
+        ('"les"', True),
+        ("l'", True),
+        ("les maroc", False),
+        ("-maroc", False),  # an exclusion is a word, not a stop word
+        ("les -maroc", False),
+        ("***", False),  # punctuation: nothing was typed to call a stop word
+        ("OR", False),
+        ("2", False),
+    ],
+)
+def test_stop_words_only(query: str, only_stop_words: bool) -> None:
+    assert is_stop_words_only(parse_query(query)) is only_stop_words

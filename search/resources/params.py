@@ -5,7 +5,8 @@ parameter (or the field of the body).
   guessing which one the caller meant; repeatable ones (``section``, ``tag``) are read as lists.
 - A blank value (``?from=``, what an HTML form sends for an empty field) counts as absent.
 - Unknown parameters are ignored.
-- Integers are plain decimal digits, with an optional sign; dates are ``YYYY-MM-DD``.
+- Integers are plain decimal digits, with an optional sign; dates are ``YYYY-MM-DD``; booleans
+  are ``true`` or ``false``.
 
 A JSON body (``POST /similar``) must be one JSON object in UTF-8, within the endpoint's size
 limit (a larger one is a 413, ``PayloadTooLarge``, read no further than the limit); its fields
@@ -98,6 +99,20 @@ def iso_date(req: falcon.Request, name: str) -> date | None:
         raise BadQuery(
             f"{name} must be a date like 2024-03-31, got {_shown(raw)}", parameter=name
         ) from None
+
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def boolean(req: falcon.Request, name: str, *, default: bool) -> bool:
+    """``true`` or ``false`` for ``name`` (JSON's spelling); ``default`` when it is absent."""
+    raw = text(req, name)
+    if raw is None:
+        return default
+    value = _BOOLEANS.get(raw.strip())
+    if value is None:
+        raise BadQuery(f"{name} must be true or false, got {_shown(raw)}", parameter=name)
+    return value
 
 
 def choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:

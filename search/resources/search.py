@@ -2,8 +2,10 @@
 
 Parameters: ``q`` (required, 1–500 characters), ``page``, ``per_page``, ``section`` and ``tag``
 (repeatable), ``from`` / ``to`` (``YYYY-MM-DD``, on the publication date), ``sort``
-(``relevance`` or ``date``). Ranges, the deep-paging cap and the date order are checked by
-``SearchRequest`` itself, so the benchmarks and the tests get the same rules as HTTP callers.
+(``relevance`` or ``date``), ``correct`` (``false``: no corrected query, the query as typed).
+Section labels are added to the engine's answer (``search.sections``). Ranges, the deep-paging
+cap and the date order are checked by ``SearchRequest`` itself, so the benchmarks and the tests
+get the same rules as HTTP callers.
 
 With a ``Newsroom`` (issue 12), the newsroom's synonyms go into the request, its pins are put
 first (``search.pins``), the answer carries a random ``query_id`` (which clicks send back) and
@@ -21,6 +23,7 @@ from search.analytics import new_query_id, search_event
 from search.pins import pinned_ids, with_pins
 from search.resources import params
 from search.results import SearchRequest
+from search.sections import SectionLabels
 
 if TYPE_CHECKING:
     from search.engine import Engine
@@ -30,9 +33,11 @@ if TYPE_CHECKING:
 class Search:
     cacheable: ClassVar[bool] = True
 
-    def __init__(self, engine: Engine, newsroom: Newsroom | None = None) -> None:
+    def __init__(self, engine: Engine, newsroom: Newsroom | None = None,
+                 labels: SectionLabels | None = None) -> None:
         self.engine = engine
         self.newsroom = newsroom
+        self.labels = labels or SectionLabels()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         editorial = self.newsroom.current() if self.newsroom is not None else None
@@ -46,8 +51,9 @@ class Search:
             date_to=params.iso_date(req, "to"),
             sort=cast(Any, params.text(req, "sort") or "relevance"),
             synonyms=editorial.synonyms if editorial and editorial.synonyms.rules else None,
+            correct=params.boolean(req, "correct", default=True),
         )
-        answer = self.engine.search(request).to_dict()
+        answer = self.labels.search_answer(self.engine.search(request).to_dict())
         if editorial is not None and editorial.pins:
             ids = pinned_ids(editorial.pins, request.query, time.time())
             if ids:

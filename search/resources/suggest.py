@@ -1,7 +1,10 @@
 """``GET /suggest``: completions for the search box as the reader types.
 
 Parameters: ``q``, the prefix typed so far (1–100 characters), and ``limit`` (1–20, default 8).
-Answers ``{"query": q, "suggestions": [...]}``; matching is accent-insensitive (the engine's job).
+Answers ``{"query": q, "suggestions": [words…], "completions": [{"text", "typed"}…],
+"articles": [{"id", "title", "url", "section"}…], "section_labels": {slug: label}}``: word
+suggestions as before, the whole prefix completed into phrases of the titles, and up to three
+articles whose titles hold the best of them. Matching is accent-insensitive (the engine's job).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import falcon
 
 from search.errors import BadQuery
 from search.resources import params
+from search.sections import SectionLabels
 
 if TYPE_CHECKING:
     from search.engine import Engine
@@ -24,8 +28,9 @@ DEFAULT_LIMIT = 8
 class Suggest:
     cacheable: ClassVar[bool] = True
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, labels: SectionLabels | None = None) -> None:
         self.engine = engine
+        self.labels = labels or SectionLabels()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         prefix = params.text(req, "q")
@@ -37,6 +42,7 @@ class Suggest:
                 parameter="q",
             )
         limit = params.integer(req, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-        resp.media = {"query": prefix, "suggestions": self.engine.suggest(prefix, limit=limit)}
+        answer = self.engine.autocomplete(prefix, limit=limit).to_dict()
+        resp.media = self.labels.suggest_answer(answer)
 
     on_head = on_get  # the same answer without its body (Falcon drops it)
