@@ -37,23 +37,49 @@ from bench.slow_clients import Answer, p95_ms, reader, timed_get
 from search.query import MAX_EXCLUSIONS, MAX_PHRASES, MAX_TERMS
 
 Q_LIMIT = 500
-NORMAL_QUERIES = ["maroc", "gouvernement", "économie", "football", "élections", "inflation",
-                  "banque centrale", "santé", "tourisme", "sécurité routière"]
+NORMAL_QUERIES = [
+    "maroc",
+    "gouvernement",
+    "économie",
+    "football",
+    "élections",
+    "inflation",
+    "banque centrale",
+    "santé",
+    "tourisme",
+    "sécurité routière",
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_server_arguments(parser)
     parser.add_argument("--attackers", type=int, default=5, help="attacking clients (default 5)")
-    parser.add_argument("--seconds", type=float, default=30.0,
-                        help="length of each reader measurement (default 30)")
-    parser.add_argument("--shape-repeats", type=int, default=3,
-                        help="times each costly shape is sent alone (default 3)")
-    parser.add_argument("--words", default="",
-                        help="comma-separated frequent words to build from (default: counted)")
-    parser.add_argument("--sample-docs", type=int, default=2000,
-                        help="stored bodies read to count the frequent words (default 2000)")
-    parser.add_argument("--reader-timeout", type=float, default=60.0,
-                        help="seconds a request may wait for its answer (default 60)")
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="length of each reader measurement (default 30)"
+    )
+    parser.add_argument(
+        "--shape-repeats",
+        type=int,
+        default=3,
+        help="times each costly shape is sent alone (default 3)",
+    )
+    parser.add_argument(
+        "--words",
+        default="",
+        help="comma-separated frequent words to build from (default: counted)",
+    )
+    parser.add_argument(
+        "--sample-docs",
+        type=int,
+        default=2000,
+        help="stored bodies read to count the frequent words (default 2000)",
+    )
+    parser.add_argument(
+        "--reader-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a request may wait for its answer (default 60)",
+    )
 
 
 def frequent_words(index_dir: Path, count: int, sample_docs: int) -> list[str]:
@@ -69,8 +95,9 @@ def frequent_words(index_dir: Path, count: int, sample_docs: int) -> list[str]:
         analyzer = searcher.schema["body"].analyzer
         for fields in itertools.islice(searcher.all_stored_fields(), sample_docs):
             words.update(re.findall(r"\w{2,}", str(fields.get("body", "")).lower()))
-        kept = [w for w, _ in words.most_common(count * 10)
-                if not w.isdigit() and analyze(analyzer, w)]
+        kept = [
+            w for w, _ in words.most_common(count * 10) if not w.isdigit() and analyze(analyzer, w)
+        ]
     return kept[:count]
 
 
@@ -101,8 +128,9 @@ def shapes(words: list[str]) -> dict[str, str]:
         "quoted pairs": _fill(itertools.chain(pairs, fill())),
         "quoted triples": _fill(itertools.chain(triples, fill())),
         "negated pairs": _fill(itertools.chain(negated, fill()), prefix=f"{top[0]} {top[1]}"),
-        "long OR list": _fill(itertools.chain.from_iterable(
-            (w, "OR") for w in itertools.cycle(words))).removesuffix(" OR"),
+        "long OR list": _fill(
+            itertools.chain.from_iterable((w, "OR") for w in itertools.cycle(words))
+        ).removesuffix(" OR"),
         "500 chars of frequent words": _fill(itertools.cycle(words)),
     }
 
@@ -124,13 +152,19 @@ class _Uncached:
 class Attackers:
     """``count`` clients sending the costly shapes back to back, from threads."""
 
-    def __init__(self, port: int, queries: list[str], count: int, uncached: _Uncached,
-                 timeout: float) -> None:
+    def __init__(
+        self, port: int, queries: list[str], count: int, uncached: _Uncached, timeout: float
+    ) -> None:
         self.answers: list[Answer] = []
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(port, queries[k:] + queries[:k],
-                                                                 uncached, timeout), daemon=True)
-                         for k in range(count)]
+        self._threads = [
+            threading.Thread(
+                target=self._run,
+                args=(port, queries[k:] + queries[:k], uncached, timeout),
+                daemon=True,
+            )
+            for k in range(count)
+        ]
 
     def _run(self, port: int, queries: list[str], uncached: _Uncached, timeout: float) -> None:
         for query in itertools.cycle(queries):
@@ -157,13 +191,23 @@ def _statuses(answers: list[Answer]) -> str:
 def _reader_row(label: str, answers: list[Answer]) -> list[str]:
     ok = [a for a in answers if a.status == 200]
     median = statistics.median(a.seconds for a in answers) * 1000 if answers else 0.0
-    return [label, str(len(answers)), str(len(ok)), f"{median:,.0f}", f"{p95_ms(answers):,.0f}",
-            f"{max((a.seconds for a in answers), default=0) * 1000:,.0f}", _statuses(answers)]
+    return [
+        label,
+        str(len(answers)),
+        str(len(ok)),
+        f"{median:,.0f}",
+        f"{p95_ms(answers):,.0f}",
+        f"{max((a.seconds for a in answers), default=0) * 1000:,.0f}",
+        _statuses(answers),
+    ]
 
 
 def run(args: argparse.Namespace) -> Report:
-    words = ([w.strip() for w in args.words.split(",") if w.strip()] if args.words
-             else frequent_words(args.index_dir, 40, args.sample_docs))
+    words = (
+        [w.strip() for w in args.words.split(",") if w.strip()]
+        if args.words
+        else frequent_words(args.index_dir, 40, args.sample_docs)
+    )
     if len(words) < 10:
         raise RuntimeError(f"only {len(words)} frequent words found; pass --words")
     costly = shapes(words)
@@ -175,46 +219,83 @@ def run(args: argparse.Namespace) -> Report:
             server.wait_ready()
             reader(server.base, normal, 2.0)  # warm-up
             print("[hostile] each costly shape alone ...", file=sys.stderr, flush=True)
-            alone = {name: [timed_get(server.port, uncached.path(q), args.reader_timeout)
-                            for _ in range(args.shape_repeats)] for name, q in costly.items()}
-            print(f"[hostile] a normal reader, no attack, {args.seconds:g} s ...",
-                  file=sys.stderr, flush=True)
+            alone = {
+                name: [
+                    timed_get(server.port, uncached.path(q), args.reader_timeout)
+                    for _ in range(args.shape_repeats)
+                ]
+                for name, q in costly.items()
+            }
+            print(
+                f"[hostile] a normal reader, no attack, {args.seconds:g} s ...",
+                file=sys.stderr,
+                flush=True,
+            )
             calm = reader(server.base, normal, args.seconds, timeout=args.reader_timeout)
-            print(f"[hostile] a normal reader under {args.attackers} attackers ...",
-                  file=sys.stderr, flush=True)
-            with Attackers(server.port, list(costly.values()), args.attackers, uncached,
-                           args.reader_timeout) as attack:
+            print(
+                f"[hostile] a normal reader under {args.attackers} attackers ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            with Attackers(
+                server.port, list(costly.values()), args.attackers, uncached, args.reader_timeout
+            ) as attack:
                 stormy = reader(server.base, normal, args.seconds, timeout=args.reader_timeout)
             print("[hostile] waiting for the attackers' last requests ...", file=sys.stderr)
         finally:
             server.stop()
-    shape_rows = [[name, str(len(costly[name])), f"{max(a.seconds for a in got) * 1000:,.0f}",
-                   f"{statistics.median(a.seconds for a in got) * 1000:,.0f}", _statuses(got)]
-                  for name, got in alone.items()]
+    shape_rows = [
+        [
+            name,
+            str(len(costly[name])),
+            f"{max(a.seconds for a in got) * 1000:,.0f}",
+            f"{statistics.median(a.seconds for a in got) * 1000:,.0f}",
+            _statuses(got),
+        ]
+        for name, got in alone.items()
+    ]
     return Report(
         kind="hostile",
         title="Hostile queries: worst-case wall time, and a normal reader under attack",
         description=__doc__.split("\n\n")[0],
-        params={"index_dir": str(args.index_dir), "workers": args.workers,
-                "attackers": args.attackers, "seconds": args.seconds,
-                "shape_repeats": args.shape_repeats, "words": words[:10]},
+        params={
+            "index_dir": str(args.index_dir),
+            "workers": args.workers,
+            "attackers": args.attackers,
+            "seconds": args.seconds,
+            "shape_repeats": args.shape_repeats,
+            "words": words[:10],
+        },
         results={
-            "shapes": {name: {"query": costly[name], "seconds": [a.seconds for a in got],
-                              "statuses": [a.status for a in got]}
-                       for name, got in alone.items()},
+            "shapes": {
+                name: {
+                    "query": costly[name],
+                    "seconds": [a.seconds for a in got],
+                    "statuses": [a.status for a in got],
+                }
+                for name, got in alone.items()
+            },
             "reader_calm": [[a.status, a.seconds] for a in calm],
             "reader_under_attack": [[a.status, a.seconds] for a in stormy],
             "attack": {"requests": len(attack.answers), "statuses": _statuses(attack.answers)},
         },
         tables=[
-            Table("Each costly shape alone (uncached)",
-                  ["shape", "chars", "worst ms", "median ms", "statuses"], shape_rows),
-            Table(f"A normal reader, alone and under {args.attackers} attacking clients",
-                  ["reader", "sent", "answered 200", "p50 ms", "p95 ms", "worst ms",
-                   "statuses"],
-                  [_reader_row("no attack", calm),
-                   _reader_row(f"{args.attackers} attackers", stormy)]),
+            Table(
+                "Each costly shape alone (uncached)",
+                ["shape", "chars", "worst ms", "median ms", "statuses"],
+                shape_rows,
+            ),
+            Table(
+                f"A normal reader, alone and under {args.attackers} attacking clients",
+                ["reader", "sent", "answered 200", "p50 ms", "p95 ms", "worst ms", "statuses"],
+                [
+                    _reader_row("no attack", calm),
+                    _reader_row(f"{args.attackers} attackers", stormy),
+                ],
+            ),
         ],
-        notes=[f"frequent words: {', '.join(words[:10])}",
-               f"attackers sent {len(attack.answers)} requests: {_statuses(attack.answers)}"],
+        notes=[
+            f"frequent words: {', '.join(words[:10])}",
+            f"attackers sent {len(attack.answers)} requests: {_statuses(attack.answers)}",
+        ],
     )

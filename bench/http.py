@@ -128,8 +128,14 @@ def _get(url: str, timeout: float = 2.0) -> tuple[int, str]:
 class Server:
     """gunicorn in its own process group; ``stop()`` always ends the whole group."""
 
-    def __init__(self, index_dir: Path, workers: int | None, log: Path,
-                 extra_args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        workers: int | None,
+        log: Path,
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log

@@ -39,15 +39,22 @@ engine.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.opening", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.opening",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("index_root", type=Path)
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     for _ in range(args.repeat):
-        out = subprocess.run([sys.executable, "-c", CHILD, str(args.repo), str(args.index_root)],
-                             capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(args.repo), str(args.index_root)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         print(f"{args.repo}: opened in {float(out[0]):.2f} s, USS +{float(out[1]):.0f} MiB")
     return 0
 

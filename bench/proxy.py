@@ -27,26 +27,33 @@ DEPLOY_CONF = REPO / "deploy" / "nginx.conf"
 def site_config(upstream: str, listen: str) -> str:
     """``deploy/nginx.conf`` with its two ADDRESS lines set; the rest exactly as shipped."""
     text = DEPLOY_CONF.read_text(encoding="utf-8")
-    text, upstreams = re.subn(r"(?m)^(\s*server )127\.0\.0\.1:8000( .*;)$",
-                              rf"\g<1>{upstream}\g<2>", text)
+    text, upstreams = re.subn(
+        r"(?m)^(\s*server )127\.0\.0\.1:8000( .*;)$", rf"\g<1>{upstream}\g<2>", text
+    )
     text, listens = re.subn(r"(?m)^(\s*listen )80;$", rf"\g<1>{listen};", text)
     if (upstreams, listens) != (1, 1):
-        raise RuntimeError(f"{DEPLOY_CONF}: expected one upstream server 127.0.0.1:8000 line and "
-                           "one 'listen 80;' line to set")
+        raise RuntimeError(
+            f"{DEPLOY_CONF}: expected one upstream server 127.0.0.1:8000 line and "
+            "one 'listen 80;' line to set"
+        )
     return text
 
 
 def _main_config(folder: Path, site: Path) -> str:
-    temp = "\n".join(f"    {kind}_temp_path {folder / kind};"
-                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     # Run as root (a test machine's CI), nginx would hand its workers to "nobody", who cannot
     # enter a private temporary folder.
     user = "user root;\n" if os.geteuid() == 0 else ""
-    return (f"{user}worker_processes 1;\ndaemon off;\npid {folder / 'nginx.pid'};\n"
-            f"error_log {folder / 'error.log'} warn;\n"
-            "events { worker_connections 1024; }\n"
-            f"http {{\n    access_log {folder / 'access.log'};\n{temp}\n"
-            f"    include {site};\n}}\n")
+    return (
+        f"{user}worker_processes 1;\ndaemon off;\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} warn;\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\n    access_log {folder / 'access.log'};\n{temp}\n"
+        f"    include {site};\n}}\n"
+    )
 
 
 class Nginx:
@@ -66,15 +73,18 @@ class Nginx:
         self._log = (folder / "nginx.out").open("wb")
         self.process = subprocess.Popen(
             [str(NGINX), "-e", str(folder / "error.log"), "-p", str(folder), "-c", str(conf)],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited with status {self.process.returncode}:\n"
-                                   + self.error_log())
+                raise RuntimeError(
+                    f"nginx exited with status {self.process.returncode}:\n" + self.error_log()
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return

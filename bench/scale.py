@@ -54,10 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the setting)")
     parser.add_argument("--seconds", type=float, default=15.0, help="each wrk run (default 15)")
     parser.add_argument("--concurrency", type=int, default=8, help="wrk connections (default 8)")
-    parser.add_argument("--skip-baselines", action="store_true",
-                        help="build ours only (no single-process and plain Whoosh builds)")
-    parser.add_argument("--work-dir", type=Path,
-                        help="keep the corpus and index there (reused when present)")
+    parser.add_argument(
+        "--skip-baselines",
+        action="store_true",
+        help="build ours only (no single-process and plain Whoosh builds)",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, help="keep the corpus and index there (reused when present)"
+    )
     parser.add_argument("--seed", type=int, default=7)
 
 
@@ -81,8 +85,12 @@ def multiply(source: Path, factor: int, target: Path) -> int:
 
 def _stats(times_ms: list[float]) -> dict[str, float]:
     ordered = sorted(times_ms)
-    return {"p50": percentile(ordered, 50), "p95": percentile(ordered, 95),
-            "max": ordered[-1], "n": len(ordered)}
+    return {
+        "p50": percentile(ordered, 50),
+        "p95": percentile(ordered, 95),
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
 
 
 def _memory(pid: int) -> dict[str, int]:
@@ -126,8 +134,7 @@ def in_process(root: Path, queries: list[str], rng: random.Random) -> dict[str, 
     requests = []
     for path in paths:
         text, _, day = path.removeprefix("/search?q=").partition("&from=")
-        requests.append(SearchRequest(query=unquote(text),
-                                      date_from=date.fromisoformat(day)))
+        requests.append(SearchRequest(query=unquote(text), date_from=date.fromisoformat(day)))
     for request in requests[:100]:  # warm-up, not measured
         engine.search(request)
     search_ms = []
@@ -144,12 +151,17 @@ def in_process(root: Path, queries: list[str], rng: random.Random) -> dict[str, 
         engine.similar(article_id)
         similar_ms.append((time.perf_counter() - started) * 1000.0)
     engine.close()
-    return {"open_first_ms": opens[0], "open_again_ms": statistics.median(opens[1:]),
-            "search": _stats(search_ms), "similar": _stats(similar_ms)}
+    return {
+        "open_first_ms": opens[0],
+        "open_again_ms": statistics.median(opens[1:]),
+        "search": _stats(search_ms),
+        "similar": _stats(similar_ms),
+    }
 
 
-def over_http(root: Path, queries: list[str], args: argparse.Namespace, tmp: Path,
-              rng: random.Random) -> dict[str, Any]:
+def over_http(
+    root: Path, queries: list[str], args: argparse.Namespace, tmp: Path, rng: random.Random
+) -> dict[str, Any]:
     server = Server(root, args.workers, tmp / "gunicorn.log")
     try:
         ready_s = server.wait_ready()
@@ -162,19 +174,35 @@ def over_http(root: Path, queries: list[str], args: argparse.Namespace, tmp: Pat
         files = {name: tmp / f"{name}.paths" for name in ("health", "uncached")}
         files["health"].write_text("/health\n", encoding="utf-8")
         files["uncached"].write_text(
-            "".join(p + "\n" for p in uncached_paths(queries, 200_000, rng)), encoding="utf-8")
+            "".join(p + "\n" for p in uncached_paths(queries, 200_000, rng)), encoding="utf-8"
+        )
         client = "wrk" if shutil.which("wrk") else "python"
         runs: dict[str, list[float]] = {"health": [], "uncached": []}
         for repeat in range(args.repeat):
-            for name in (("health", "uncached") if repeat % 2 == 0 else ("uncached", "health")):
-                result = load(client, server.base, files[name], args.concurrency, args.seconds,
-                              2, offset=rng.randrange(150_000))
+            for name in ("health", "uncached") if repeat % 2 == 0 else ("uncached", "health"):
+                result = load(
+                    client,
+                    server.base,
+                    files[name],
+                    args.concurrency,
+                    args.seconds,
+                    2,
+                    offset=rng.randrange(150_000),
+                )
                 runs[name].append(result["rps"])
         ratios = [u / h for u, h in zip(runs["uncached"], runs["health"], strict=True)]
         update = _update(server, root, tmp)
-        return {"ready_s": ready_s, "workers": len(workers), "open_log": opened,
-                "search": _stats(latencies[50:]), "memory": memory, "client": client,
-                "rps": runs, "ratio": statistics.median(ratios), "update": update}
+        return {
+            "ready_s": ready_s,
+            "workers": len(workers),
+            "open_log": opened,
+            "search": _stats(latencies[50:]),
+            "memory": memory,
+            "client": client,
+            "rps": runs,
+            "ratio": statistics.median(ratios),
+            "update": update,
+        }
     finally:
         server.stop()
 
@@ -182,10 +210,18 @@ def over_http(root: Path, queries: list[str], args: argparse.Namespace, tmp: Pat
 def _update(server: Server, root: Path, tmp: Path) -> dict[str, Any]:
     word = "zqxbenchscale"
     source = tmp / "one.jsonl"
-    source.write_text(json.dumps({
-        "id": "bench-scale-update", "title": f"Article de mise à jour {word}",
-        "body": f"Un article publié pendant la mesure, avec le mot {word}."},
-        ensure_ascii=False) + "\n", encoding="utf-8")
+    source.write_text(
+        json.dumps(
+            {
+                "id": "bench-scale-update",
+                "title": f"Article de mise à jour {word}",
+                "body": f"Un article publié pendant la mesure, avec le mot {word}.",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     stop = threading.Event()
     during: list[float] = []
 
@@ -193,15 +229,31 @@ def _update(server: Server, root: Path, tmp: Path) -> dict[str, Any]:
         n = 0
         while not stop.is_set():
             n += 1
-            during.append(_get_ms(f"{server.base}/search?q=maroc&from=1000-01-{1 + n % 28:02d}"
-                                  f"&page={1 + n % 3}")[0])
+            during.append(
+                _get_ms(
+                    f"{server.base}/search?q=maroc&from=1000-01-{1 + n % 28:02d}&page={1 + n % 3}"
+                )[0]
+            )
 
     thread = threading.Thread(target=reader, daemon=True)
     thread.start()
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "index.cli", "--update", "--quiet",
-                           "--source", str(source), "--index-dir", str(root)],
-                          cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "index.cli",
+            "--update",
+            "--quiet",
+            "--source",
+            str(source),
+            "--index-dir",
+            str(root),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     command_s = time.monotonic() - started
     if done.returncode:
         stop.set()
@@ -212,17 +264,27 @@ def _update(server: Server, root: Path, tmp: Path) -> dict[str, Any]:
         _, body = _get_ms(f"{server.base}/search?q={quote(word)}&per_page={1 + in_a_row}")
         in_a_row = in_a_row + 1 if body["total"] == 1 else 0
     all_serving_s = time.monotonic() - started
-    switches = [line for line in server.log_tail(400).splitlines() if "serving generation" in line
-                or "refused" in line]
+    switches = [
+        line
+        for line in server.log_tail(400).splitlines()
+        if "serving generation" in line or "refused" in line
+    ]
     time.sleep(0.5)
     stop.set()
     thread.join()
-    subprocess.run([sys.executable, "-m", "index.cli", "--rollback", "--quiet",
-                    "--index-dir", str(root)], cwd=REPO, check=True)
-    return {"command_s": command_s, "all_serving_s": all_serving_s,
-            "all_serving_after_command_s": all_serving_s - command_s,
-            "slowest_search_ms": max(during, default=0.0), "searches_meanwhile": len(during),
-            "switch_log": switches[-12:]}
+    subprocess.run(
+        [sys.executable, "-m", "index.cli", "--rollback", "--quiet", "--index-dir", str(root)],
+        cwd=REPO,
+        check=True,
+    )
+    return {
+        "command_s": command_s,
+        "all_serving_s": all_serving_s,
+        "all_serving_after_command_s": all_serving_s - command_s,
+        "slowest_search_ms": max(during, default=0.0),
+        "searches_meanwhile": len(during),
+        "switch_log": switches[-12:],
+    }
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -247,8 +309,11 @@ def run(args: argparse.Namespace) -> Report:
             builds[system].pop("rss_timeline", None)
             if folder != root:
                 shutil.rmtree(folder, ignore_errors=True)
-            print(f"[scale]   {system}: {builds[system]['docs_per_s']:,.0f} docs/s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[scale]   {system}: {builds[system]['docs_per_s']:,.0f} docs/s",
+                file=sys.stderr,
+                flush=True,
+            )
         print("[scale] in-process latency ...", file=sys.stderr, flush=True)
         local = in_process(root, queries, rng)
         print("[scale] over HTTP ...", file=sys.stderr, flush=True)
@@ -256,45 +321,83 @@ def run(args: argparse.Namespace) -> Report:
     return _report(args, builds, local, http)
 
 
-def _report(args: argparse.Namespace, builds: dict[str, Any], local: dict[str, Any],
-            http: dict[str, Any]) -> Report:
+def _report(
+    args: argparse.Namespace, builds: dict[str, Any], local: dict[str, Any], http: dict[str, Any]
+) -> Report:
     mib = 1 << 20
     tables = []
     if builds:
         ours = builds.get("ours", {}).get("docs_per_s")
-        rows = [[name, fmt_num(b["docs_per_s"], 0), fmt_num(b["seconds"], 1),
-                 fmt_num((b.get("peak_rss_bytes") or 0) / mib, 0),
-                 fmt_num(ours / b["docs_per_s"], 2) if ours and b["docs_per_s"] else "—"]
-                for name, b in builds.items()]
-        tables.append(Table(f"Full build, corpus x{args.factor}",
-                            ["build", "docs/s", "seconds", "peak RSS MiB", "ours ÷ this"], rows))
+        rows = [
+            [
+                name,
+                fmt_num(b["docs_per_s"], 0),
+                fmt_num(b["seconds"], 1),
+                fmt_num((b.get("peak_rss_bytes") or 0) / mib, 0),
+                fmt_num(ours / b["docs_per_s"], 2) if ours and b["docs_per_s"] else "—",
+            ]
+            for name, b in builds.items()
+        ]
+        tables.append(
+            Table(
+                f"Full build, corpus x{args.factor}",
+                ["build", "docs/s", "seconds", "peak RSS MiB", "ours ÷ this"],
+                rows,
+            )
+        )
     memory = http["memory"].values()
-    tables.append(Table(f"Serving, corpus x{args.factor}", ["measure", "value"], [
-        ["open a generation, first (checksums) / again, ms",
-         f"{fmt_num(local['open_first_ms'], 0)} / {fmt_num(local['open_again_ms'], 1)}"],
-        ["in-process search p50 / p95 ms",
-         f"{fmt_num(local['search']['p50'])} / {fmt_num(local['search']['p95'])}"],
-        ["in-process similar p50 / p95 ms",
-         f"{fmt_num(local['similar']['p50'])} / {fmt_num(local['similar']['p95'])}"],
-        ["HTTP search p50 / p95 ms (1 client)",
-         f"{fmt_num(http['search']['p50'])} / {fmt_num(http['search']['p95'])}"],
-        [f"worker USS after {DISTINCT_SEARCHES} searches, max MiB",
-         fmt_num(max(m["uss"] for m in memory) / mib, 0)],
-        ["worker PSS, max MiB", fmt_num(max(m["pss"] for m in memory) / mib, 0)],
-        ["worker RSS, max MiB", fmt_num(max(m["rss"] for m in memory) / mib, 0)],
-        [f"uncached /search ÷ /health ({http['client']}, {args.concurrency} conn.)",
-         fmt_num(http["ratio"], 3)],
-        ["update of one article: command s", fmt_num(http["update"]["command_s"], 2)],
-        ["  every worker serving it, s after the command",
-         fmt_num(http["update"]["all_serving_after_command_s"], 2)],
-        ["  slowest search meanwhile, ms", fmt_num(http["update"]["slowest_search_ms"], 0)],
-    ]))
+    tables.append(
+        Table(
+            f"Serving, corpus x{args.factor}",
+            ["measure", "value"],
+            [
+                [
+                    "open a generation, first (checksums) / again, ms",
+                    f"{fmt_num(local['open_first_ms'], 0)} / {fmt_num(local['open_again_ms'], 1)}",
+                ],
+                [
+                    "in-process search p50 / p95 ms",
+                    f"{fmt_num(local['search']['p50'])} / {fmt_num(local['search']['p95'])}",
+                ],
+                [
+                    "in-process similar p50 / p95 ms",
+                    f"{fmt_num(local['similar']['p50'])} / {fmt_num(local['similar']['p95'])}",
+                ],
+                [
+                    "HTTP search p50 / p95 ms (1 client)",
+                    f"{fmt_num(http['search']['p50'])} / {fmt_num(http['search']['p95'])}",
+                ],
+                [
+                    f"worker USS after {DISTINCT_SEARCHES} searches, max MiB",
+                    fmt_num(max(m["uss"] for m in memory) / mib, 0),
+                ],
+                ["worker PSS, max MiB", fmt_num(max(m["pss"] for m in memory) / mib, 0)],
+                ["worker RSS, max MiB", fmt_num(max(m["rss"] for m in memory) / mib, 0)],
+                [
+                    f"uncached /search ÷ /health ({http['client']}, {args.concurrency} conn.)",
+                    fmt_num(http["ratio"], 3),
+                ],
+                ["update of one article: command s", fmt_num(http["update"]["command_s"], 2)],
+                [
+                    "  every worker serving it, s after the command",
+                    fmt_num(http["update"]["all_serving_after_command_s"], 2),
+                ],
+                ["  slowest search meanwhile, ms", fmt_num(http["update"]["slowest_search_ms"], 0)],
+            ],
+        )
+    )
     return Report(
-        kind="scale", title=f"Scale: the corpus x{args.factor}",
+        kind="scale",
+        title=f"Scale: the corpus x{args.factor}",
         description="Build, memory, latency, throughput and update visibility on the corpus "
-                    "copied K times (bench/scale.py).",
-        params={"factor": args.factor, "workers": http["workers"], "seconds": args.seconds,
-                "concurrency": args.concurrency, "repeat": args.repeat},
+        "copied K times (bench/scale.py).",
+        params={
+            "factor": args.factor,
+            "workers": http["workers"],
+            "seconds": args.seconds,
+            "concurrency": args.concurrency,
+            "repeat": args.repeat,
+        },
         results={"builds": builds, "in_process": local, "http": http},
         tables=tables,
     )

@@ -43,7 +43,7 @@ class SlowClients:
     def _run(self) -> None:
         offset = 0
         while not self._stop.is_set():
-            byte = _SLOW_REQUEST[offset % len(_SLOW_REQUEST):][:1]
+            byte = _SLOW_REQUEST[offset % len(_SLOW_REQUEST) :][:1]
             alive = 0
             for sock in self.sockets:
                 try:
@@ -70,8 +70,9 @@ class Answer:
     seconds: float
 
 
-def reader(base: str, paths: list[str], seconds: float, pause: float = 0.1,
-           timeout: float = 30.0) -> list[Answer]:
+def reader(
+    base: str, paths: list[str], seconds: float, pause: float = 0.1, timeout: float = 30.0
+) -> list[Answer]:
     """One reader of ``base`` (a loopback URL) for ``seconds``: a search at a time over ``paths``
     (cycled), ``pause`` s apart.
 
@@ -102,7 +103,6 @@ def timed_get(port: int, path: str, timeout: float) -> Answer:
     finally:
         conn.close()
     return Answer(status, time.monotonic() - started)
-
 
 
 def p95_ms(answers: list[Answer]) -> float:

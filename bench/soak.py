@@ -282,8 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"soak-gunicorn-{os.getpid()}.log"
-    server = Server(args.index_dir, args.workers, log_path,
-                    extra_args=("--access-logfile", "/dev/null"))
+    server = Server(
+        args.index_dir, args.workers, log_path, extra_args=("--access-logfile", "/dev/null")
+    )
     try:
         return soak(args, server.port, server.process, log_path)
     finally:

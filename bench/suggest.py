@@ -36,12 +36,21 @@ WARMUP_ITEMS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-dir", type=Path, required=True,
-                        help="a built index root (CURRENT + generations/)")
-    parser.add_argument("--queries", type=Path, required=True,
-                        help="query workload (JSONL with 'text', or one query per line)")
-    parser.add_argument("--limit-queries", type=int, metavar="N",
-                        help="measure at most N items of each kind (default: every query)")
+    parser.add_argument(
+        "--index-dir", type=Path, required=True, help="a built index root (CURRENT + generations/)"
+    )
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        required=True,
+        help="query workload (JSONL with 'text', or one query per line)",
+    )
+    parser.add_argument(
+        "--limit-queries",
+        type=int,
+        metavar="N",
+        help="measure at most N items of each kind (default: every query)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed for prefixes and typos")
 
 
@@ -66,12 +75,12 @@ def typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
     kind = rng.choice(("drop", "double", "swap", "replace"))
     if kind == "drop":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "double":
         return word[:i] + word[i] + word[i:]
     if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    return word[:i] + rng.choice(string.ascii_lowercase.replace(word[i], "")) + word[i + 1:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    return word[:i] + rng.choice(string.ascii_lowercase.replace(word[i], "")) + word[i + 1 :]
 
 
 def typo_queries(queries: list[str], count: int, rng: random.Random) -> list[str]:
@@ -115,10 +124,18 @@ def run(args: argparse.Namespace) -> Report:
     n = min(args.limit_queries or len(queries), len(queries))
     prefixes = typed_prefixes(queries, n + WARMUP_ITEMS, rng)
     typos = typo_queries(queries, n + WARMUP_ITEMS, rng)
-    items = {"suggest": prefixes[:n], "suggest, words only": prefixes[:n],
-             "search, typo": typos[:n], "search, typo, correct=false": typos[:n]}
-    warm = {"suggest": prefixes[n:], "suggest, words only": prefixes[n:],
-            "search, typo": typos[n:], "search, typo, correct=false": typos[n:]}
+    items = {
+        "suggest": prefixes[:n],
+        "suggest, words only": prefixes[:n],
+        "search, typo": typos[:n],
+        "search, typo, correct=false": typos[:n],
+    }
+    warm = {
+        "suggest": prefixes[n:],
+        "suggest, words only": prefixes[n:],
+        "search, typo": typos[n:],
+        "search, typo, correct=false": typos[n:],
+    }
     settings = Settings.from_env(index_dir=args.index_dir)
     passes: dict[str, list[dict[str, float]]] = {op: [] for op in OPS}
     corrected = 0
@@ -131,17 +148,26 @@ def run(args: argparse.Namespace) -> Report:
                 _measure(calls[op], warm[op])
             for op in OPS:
                 ordered = sorted(_measure(calls[op], items[op]))
-                passes[op].append({"p50": percentile(ordered, 50),
-                                   "p95": percentile(ordered, 95),
-                                   "p99": percentile(ordered, 99)})
-            corrected = sum(engine.search(SearchRequest(query=q)).corrected_query is not None
-                            for q in items["search, typo"])
-            with_phrases = sum(bool(engine.autocomplete(p, limit=8).completions)
-                               for p in items["suggest"])
+                passes[op].append(
+                    {
+                        "p50": percentile(ordered, 50),
+                        "p95": percentile(ordered, 95),
+                        "p99": percentile(ordered, 99),
+                    }
+                )
+            corrected = sum(
+                engine.search(SearchRequest(query=q)).corrected_query is not None
+                for q in items["search, typo"]
+            )
+            with_phrases = sum(
+                bool(engine.autocomplete(p, limit=8).completions) for p in items["suggest"]
+            )
         finally:
             engine.close()
-    summary = {op: {stat: summarize([p[stat] for p in passes[op]])
-                    for stat in ("p50", "p95", "p99")} for op in OPS}
+    summary = {
+        op: {stat: summarize([p[stat] for p in passes[op]]) for stat in ("p50", "p95", "p99")}
+        for op in OPS
+    }
     rows = []
     for op in OPS:
         cells = [op, str(len(items[op]))]
@@ -180,10 +206,20 @@ def run(args: argparse.Namespace) -> Report:
         title="Search box API: /suggest and typo-tolerant search",
         description="In-process latency of Engine.autocomplete (what /suggest answers) beside "
         "the words-only suggest, and of searches with one typo, corrected or as typed.",
-        params={"index_dir": str(args.index_dir), "queries": str(args.queries),
-                "limit_queries": args.limit_queries, "repeat": args.repeat, "seed": args.seed},
-        results={"passes": passes, "summary": summary, "ratios_p95": ratio,
-                 "corrected": corrected, "with_phrases": with_phrases},
+        params={
+            "index_dir": str(args.index_dir),
+            "queries": str(args.queries),
+            "limit_queries": args.limit_queries,
+            "repeat": args.repeat,
+            "seed": args.seed,
+        },
+        results={
+            "passes": passes,
+            "summary": summary,
+            "ratios_p95": ratio,
+            "corrected": corrected,
+            "with_phrases": with_phrases,
+        },
         tables=[table],
         notes=notes,
     )

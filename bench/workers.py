@@ -34,21 +34,41 @@ from bench.proxy import NGINX, Nginx
 from bench.slow_clients import Answer, SlowClients, p95_ms, reader
 
 # Words of everyday news searches, found in any French news archive.
-QUERIES = ["maroc", "gouvernement", "économie", "football", "élections", "inflation taux",
-           "banque centrale", "santé publique", "tourisme", "sécurité routière", "école",
-           "président", "justice", "climat", "entreprises"]
+QUERIES = [
+    "maroc",
+    "gouvernement",
+    "économie",
+    "football",
+    "élections",
+    "inflation taux",
+    "banque centrale",
+    "santé publique",
+    "tourisme",
+    "sécurité routière",
+    "école",
+    "président",
+    "justice",
+    "climat",
+    "entreprises",
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_server_arguments(parser)
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--slow", default="5,50",
-                        help="slow connections per attack scenario (default 5,50)")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="length of each measurement (default 10)")
+    parser.add_argument(
+        "--slow", default="5,50", help="slow connections per attack scenario (default 5,50)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="length of each measurement (default 10)"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="clients of the load run")
-    parser.add_argument("--reader-timeout", type=float, default=10.0,
-                        help="seconds the reader waits for an answer (default 10)")
+    parser.add_argument(
+        "--reader-timeout",
+        type=float,
+        default=10.0,
+        help="seconds the reader waits for an answer (default 10)",
+    )
 
 
 @dataclass(frozen=True)
@@ -84,8 +104,14 @@ def _reader_figures(answers: list[Answer]) -> dict[str, Any]:
     }
 
 
-def measure(scenario: Scenario, args: argparse.Namespace, folder: Path,
-            paths_file: Path, reader_paths: list[str], repeat: int) -> dict[str, Any]:
+def measure(
+    scenario: Scenario,
+    args: argparse.Namespace,
+    folder: Path,
+    paths_file: Path,
+    reader_paths: list[str],
+    repeat: int,
+) -> dict[str, Any]:
     extra = ["-k", scenario.worker_class]
     if scenario.worker_class == "gthread":
         extra += ["--threads", str(args.threads)]
@@ -105,13 +131,16 @@ def measure(scenario: Scenario, args: argparse.Namespace, folder: Path,
             slow.start()
         try:
             result["reader"] = _reader_figures(
-                reader(base, reader_paths, args.seconds, timeout=args.reader_timeout))
+                reader(base, reader_paths, args.seconds, timeout=args.reader_timeout)
+            )
         finally:
             if slow is not None:
                 result["slow_still_open"] = slow.stop()
         if not scenario.slow:
-            runs = [load("python", base, paths_file, args.concurrency, args.seconds, 1,
-                         offset=k * 5000) for k in range(repeat)]
+            runs = [
+                load("python", base, paths_file, args.concurrency, args.seconds, 1, offset=k * 5000)
+                for k in range(repeat)
+            ]
             result["load"] = {
                 "rps": statistics.median(r["rps"] for r in runs),
                 "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
@@ -137,35 +166,64 @@ def run(args: argparse.Namespace) -> Report:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         paths_file = Path(tmp) / "search.paths"
-        paths_file.write_text("".join(p + "\n" for p in uncached_paths(QUERIES, 20_000, rng)),
-                              encoding="utf-8")
+        paths_file.write_text(
+            "".join(p + "\n" for p in uncached_paths(QUERIES, 20_000, rng)), encoding="utf-8"
+        )
         for k, scenario in enumerate(scenarios(slow_counts)):
             print(f"[workers] {scenario.label} ...", file=sys.stderr, flush=True)
             folder = Path(tmp) / f"s{k}"
             folder.mkdir()
-            results.append(measure(scenario, args, folder, paths_file, reader_paths,
-                                   args.repeat))
-    reader_rows = [[r["scenario"], str(r["reader"]["sent"]), str(r["reader"]["answered"]),
-                    _cell(r["reader"]["p50_ms"]), _cell(r["reader"]["p95_ms"]),
-                    _cell(r["reader"]["worst_ms"])] for r in results]
-    load_rows = [[r["scenario"], _cell(r["load"]["rps"], 1), _cell(r["load"]["p50_ms"], 1),
-                  _cell(r["load"]["p99_ms"], 1), str(r["load"]["failed"])]
-                 for r in results if "load" in r]
+            results.append(measure(scenario, args, folder, paths_file, reader_paths, args.repeat))
+    reader_rows = [
+        [
+            r["scenario"],
+            str(r["reader"]["sent"]),
+            str(r["reader"]["answered"]),
+            _cell(r["reader"]["p50_ms"]),
+            _cell(r["reader"]["p95_ms"]),
+            _cell(r["reader"]["worst_ms"]),
+        ]
+        for r in results
+    ]
+    load_rows = [
+        [
+            r["scenario"],
+            _cell(r["load"]["rps"], 1),
+            _cell(r["load"]["p50_ms"], 1),
+            _cell(r["load"]["p99_ms"], 1),
+            str(r["load"]["failed"]),
+        ]
+        for r in results
+        if "load" in r
+    ]
     return Report(
         kind="workers",
         title="gunicorn workers: sync vs gthread, slow clients and throughput",
         description=__doc__.split("\n\n")[0],
-        params={"index_dir": str(args.index_dir), "workers": args.workers,
-                "threads": args.threads, "slow": slow_counts, "seconds": args.seconds,
-                "concurrency": args.concurrency, "reader_timeout_s": args.reader_timeout},
+        params={
+            "index_dir": str(args.index_dir),
+            "workers": args.workers,
+            "threads": args.threads,
+            "slow": slow_counts,
+            "seconds": args.seconds,
+            "concurrency": args.concurrency,
+            "reader_timeout_s": args.reader_timeout,
+        },
         results={"scenarios": results},
         tables=[
-            Table("A normal reader (one search at a time, 0.1 s apart)",
-                  ["scenario", "sent", "answered 200", "p50 ms", "p95 ms", "worst ms"],
-                  reader_rows),
-            Table(f"Throughput, {args.concurrency} clients, never-repeated searches",
-                  ["scenario", "requests/s", "p50 ms", "p99 ms", "failed"], load_rows),
+            Table(
+                "A normal reader (one search at a time, 0.1 s apart)",
+                ["scenario", "sent", "answered 200", "p50 ms", "p95 ms", "worst ms"],
+                reader_rows,
+            ),
+            Table(
+                f"Throughput, {args.concurrency} clients, never-repeated searches",
+                ["scenario", "requests/s", "p50 ms", "p99 ms", "failed"],
+                load_rows,
+            ),
         ],
-        notes=[f"a reader's request unanswered after {args.reader_timeout:g} s counts as that "
-               "long; slow clients send one header byte per second each"],
+        notes=[
+            f"a reader's request unanswered after {args.reader_timeout:g} s counts as that "
+            "long; slow clients send one header byte per second each"
+        ],
     )

@@ -78,8 +78,9 @@ def open_arrays(path: Path) -> dict[str, np.ndarray] | None:
             if count == 0:  # mmap cannot map nothing
                 arrays[name] = np.zeros(shape, dtype=np.dtype(dtype))
                 continue
-            arrays[name] = np.memmap(handle, dtype=np.dtype(dtype), mode="r",
-                                     offset=start + offset, shape=tuple(shape))
+            arrays[name] = np.memmap(
+                handle, dtype=np.dtype(dtype), mode="r", offset=start + offset, shape=tuple(shape)
+            )
         return arrays
 
 

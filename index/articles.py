@@ -157,8 +157,15 @@ def _valid(key: str, text: str) -> str:
 
 
 def _size(article: Article) -> int:
-    return (len(article.title) + len(article.summary) + len(article.body) + len(article.url)
-            + len(article.author) + sum(map(len, article.sections)) + sum(map(len, article.tags)))
+    return (
+        len(article.title)
+        + len(article.summary)
+        + len(article.body)
+        + len(article.url)
+        + len(article.author)
+        + sum(map(len, article.sections))
+        + sum(map(len, article.tags))
+    )
 
 
 def article_from_mapping(
@@ -193,8 +200,10 @@ def article_from_mapping(
             where=where,
         )
         if (size := _size(article)) > max_chars:
-            raise _Invalid(f"article of {size:,} characters, over the limit of {max_chars:,} "
-                           "(PRESSE_MAX_ARTICLE_CHARS): skipped")
+            raise _Invalid(
+                f"article of {size:,} characters, over the limit of {max_chars:,} "
+                "(PRESSE_MAX_ARTICLE_CHARS): skipped"
+            )
         return article
     except _Invalid as exc:
         return Problem(where, str(exc))

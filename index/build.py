@@ -132,15 +132,17 @@ def estimate_total(source: Path, fmt: str | None = None) -> int | None:
         opener: Any = gzip.open if source.suffix == ".gz" else open
         with opener(source, "rb") as handle:
             needle = b"\n" if fmt == "jsonl" else b"<item>"
-            total: int = sum(chunk.count(needle)
-                             for chunk in iter(lambda: handle.read(1 << 20), b""))
+            total: int = sum(
+                chunk.count(needle) for chunk in iter(lambda: handle.read(1 << 20), b"")
+            )
             return total
     except OSError:
         return None
 
 
-def _with_progress(records: Iterable[Record], total: int | None,
-                   progress: ProgressHandler) -> Iterator[Record]:
+def _with_progress(
+    records: Iterable[Record], total: int | None, progress: ProgressHandler
+) -> Iterator[Record]:
     done = 0
     last = time.monotonic()
     for record in records:
@@ -172,8 +174,9 @@ def full_build(
     """Build a new generation from ``source`` and make it live. Call with the lock held."""
     started = time.monotonic()
     fmt = fmt or detect_format(source)
-    records = _with_progress(read_source(source, fmt, max_chars=max_article_chars),
-                             estimate_total(source, fmt), progress)
+    records = _with_progress(
+        read_source(source, fmt, max_chars=max_article_chars), estimate_total(source, fmt), progress
+    )
     root.remove_partial()
     gen_id, path = root.new_generation_dir()
     try:
@@ -191,15 +194,20 @@ def full_build(
                 where = getattr(record, "where", "") or f"{source}: record {seq + 1}"
                 if record.id in last_seq:
                     repeated.add(record.id)
-                    repeats.add(where, repeated_id(record.id, last_seq[record.id][1],
-                                                   isinstance(record, Deletion)))
+                    repeats.add(
+                        where,
+                        repeated_id(
+                            record.id, last_seq[record.id][1], isinstance(record, Deletion)
+                        ),
+                    )
                 last_seq[record.id] = (seq, where, isinstance(record, Article))
                 if isinstance(record, Article):
                     yield seq, record
             repeats.close(str(source))
 
-        written = write_segments(ix, articles(), processes=processes, stemmer=stemmer,
-                                 memory_mb=memory_mb)
+        written = write_segments(
+            ix, articles(), processes=processes, stemmer=stemmer, memory_mb=memory_mb
+        )
         replaced, deleted = _keep_last_records(written, repeated, last_seq)
         accepted = sum(1 for _, _, is_article in last_seq.values() if is_article)
         if accepted == 0:
@@ -209,35 +217,48 @@ def full_build(
         segments = [w.segment for w in written]
         TOC(ix.schema, segments, 1).write(ix.storage, manifest.INDEX_NAME)
         clean_files(ix.storage, manifest.INDEX_NAME, 1, segments)  # the empty TOC of create_in
-        known = max((item for item in last_seq.items() if item[1][2]),
-                    key=lambda item: item[1][0], default=None)
+        known = max(
+            (item for item in last_seq.items() if item[1][2]),
+            key=lambda item: item[1][0],
+            default=None,
+        )
         _check(path, accepted, known[0] if known else None)
         described = manifest.describe(path)
         manifest.write(path, described)
-        root.mark_ready(path, {
-            "generation": gen_id,
-            "documents": accepted,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "source": str(source),
-            "format": fmt,
-            "stemmer": stemmer,
-            "revision": 0,
-            "segments": len(described.segments),
-        })
+        root.mark_ready(
+            path,
+            {
+                "generation": gen_id,
+                "documents": accepted,
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "source": str(source),
+                "format": fmt,
+                "stemmer": stemmer,
+                "revision": 0,
+                "segments": len(described.segments),
+            },
+        )
         root.switch(gen_id)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
     root.prune(keep_generations)
     return BuildReport(
-        generation=gen_id, accepted=accepted, skipped=tally.skipped, replaced=replaced,
-        deleted=deleted, documents=accepted, seconds=time.monotonic() - started,
-        size_bytes=directory_size(path), segments=len(described.segments),
+        generation=gen_id,
+        accepted=accepted,
+        skipped=tally.skipped,
+        replaced=replaced,
+        deleted=deleted,
+        documents=accepted,
+        seconds=time.monotonic() - started,
+        size_bytes=directory_size(path),
+        segments=len(described.segments),
     )
 
 
-def _keep_last_records(written: list[WrittenSegment], repeated: set[str],
-                       last_seq: dict[str, tuple[int, str, bool]]) -> tuple[int, int]:
+def _keep_last_records(
+    written: list[WrittenSegment], repeated: set[str], last_seq: dict[str, tuple[int, str, bool]]
+) -> tuple[int, int]:
     """Mark deleted every document of a repeated id but its last record's (or all of them, if
     its last record was a deletion). Returns (documents replaced, ids deleted)."""
     replaced = 0
@@ -268,7 +289,8 @@ def _guard_shrink(root: IndexRoot, accepted: int, max_shrink: float, allow: bool
         raise WouldShrink(
             f"this build holds {accepted:,} articles and the live index {before:,}: it would "
             f"lose more than {max_shrink:.0%} of the archive (a wrong or broken source?). "
-            "Nothing was changed; rerun with --allow-shrink if this is intended")
+            "Nothing was changed; rerun with --allow-shrink if this is intended"
+        )
 
 
 def _check(path: Path, expected: int, known_id: str | None) -> None:
@@ -277,8 +299,9 @@ def _check(path: Path, expected: int, known_id: str | None) -> None:
     with ix.searcher() as searcher:
         count = searcher.doc_count()
         if count != expected:
-            raise BuildError(f"check failed: the new index holds {count} documents, "
-                             f"{expected} were expected")
+            raise BuildError(
+                f"check failed: the new index holds {count} documents, {expected} were expected"
+            )
         if known_id is None:
             return
         docnum = next(iter(searcher.document_numbers(id=known_id)), None)
@@ -291,8 +314,10 @@ def _check(path: Path, expected: int, known_id: str | None) -> None:
             if terms:
                 found = searcher.search(Term(field, terms[0]), limit=None, scored=False)
                 if docnum not in {hit.docnum for hit in found}:
-                    raise BuildError(f"check failed: a query for {terms[0]!r} in {field} "
-                                     f"does not find article {known_id!r}")
+                    raise BuildError(
+                        f"check failed: a query for {terms[0]!r} in {field} "
+                        f"does not find article {known_id!r}"
+                    )
                 return
 
 
@@ -331,8 +356,10 @@ def apply_update(
                 tally.problem(record)
                 continue
             if record.id in latest:
-                repeats.add(record.where, repeated_id(record.id, latest[record.id].where,
-                                                      isinstance(record, Deletion)))
+                repeats.add(
+                    record.where,
+                    repeated_id(record.id, latest[record.id].where, isinstance(record, Deletion)),
+                )
             latest.pop(record.id, None)
             latest[record.id] = record
         repeats.close(str(source))
@@ -357,8 +384,9 @@ def apply_update(
                 elif count:
                     deleted += 1
                 else:
-                    tally.notice(record.where,
-                                 f"id {record.id!r} is not in the index: nothing to delete")
+                    tally.notice(
+                        record.where, f"id {record.id!r} is not in the index: nothing to delete"
+                    )
             builder = SegmentBuilder(ix, stored_stemmer(ix), memory_mb, writer=writer)
             upserts = [r for r in latest.values() if isinstance(r, Article)]
             for seq, article in enumerate(upserts):
@@ -382,7 +410,9 @@ def apply_update(
         described = manifest.describe(path, known=before.files)
         manifest.write(path, described)
         meta = dict(live.meta) | {
-            "generation": gen_id, "documents": documents, "parent": live.id,
+            "generation": gen_id,
+            "documents": documents,
+            "parent": live.id,
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "revision": int(live.meta.get("revision", 0)) + 1,
             "segments": len(described.segments),
@@ -397,10 +427,16 @@ def apply_update(
     root.prune(keep_generations)
     new_files = {f.name for f in described.files} - {f.name for f in before.files}
     return BuildReport(
-        generation=gen_id, accepted=len(upserts), skipped=tally.skipped, replaced=replaced,
-        deleted=deleted, documents=documents, seconds=time.monotonic() - started,
+        generation=gen_id,
+        accepted=len(upserts),
+        skipped=tally.skipped,
+        replaced=replaced,
+        deleted=deleted,
+        documents=documents,
+        seconds=time.monotonic() - started,
         size_bytes=sum((path / n).stat().st_size for n in new_files),
-        segments=len(described.segments), merged=len(merged),
+        segments=len(described.segments),
+        merged=len(merged),
     )
 
 

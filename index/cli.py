@@ -49,20 +49,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--source", type=Path, help="JSONL(.gz) file, folder of pages, or WXR")
-    parser.add_argument("--format", choices=("jsonl", "pages", "wxr"),
-                        help="kind of source (default: from the file name)")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "pages", "wxr"),
+        help="kind of source (default: from the file name)",
+    )
     parser.add_argument("--index-dir", type=Path, help="index root (default: PRESSE_INDEX_DIR)")
-    parser.add_argument("--update", action="store_true",
-                        help="upsert into a copy of the live index instead of a full rebuild")
-    parser.add_argument("--delete", nargs="+", metavar="ID", default=[],
-                        help="with --update: article ids to delete")
-    parser.add_argument("--rollback", action="store_true",
-                        help="switch back to the previous generation")
-    parser.add_argument("--max-errors", type=int, default=100, metavar="N",
-                        help="bad records to skip before giving up (default 100)")
-    parser.add_argument("--allow-shrink", action="store_true",
-                        help="let a full build replace the live index even if it holds far "
-                             "fewer articles (PRESSE_MAX_SHRINK)")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="upsert into a copy of the live index instead of a full rebuild",
+    )
+    parser.add_argument(
+        "--delete", nargs="+", metavar="ID", default=[], help="with --update: article ids to delete"
+    )
+    parser.add_argument(
+        "--rollback", action="store_true", help="switch back to the previous generation"
+    )
+    parser.add_argument(
+        "--max-errors",
+        type=int,
+        default=100,
+        metavar="N",
+        help="bad records to skip before giving up (default 100)",
+    )
+    parser.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="let a full build replace the live index even if it holds far "
+        "fewer articles (PRESSE_MAX_SHRINK)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
     args = parser.parse_args(argv)
     if args.rollback and (args.source or args.update or args.delete):
@@ -121,13 +137,15 @@ def _size(n: int) -> str:
 
 def summary(report: BuildReport, update: bool) -> str:
     what = "updated" if update else "indexed"
-    return (f"{what} {report.accepted:,} articles (skipped {report.skipped}, "
-            f"replaced {report.replaced}, deleted {report.deleted}) in {report.seconds:.1f} s, "
-            f"{report.docs_per_s:,.0f} docs/s; {report.documents:,} documents, "
-            f"{'new files' if update else 'index'} {_size(report.size_bytes)}, "
-            f"{report.segments} segment{'s' if report.segments != 1 else ''}"
-            f"{f' ({report.merged} merged)' if report.merged else ''}, "
-            f"generation {report.generation}")
+    return (
+        f"{what} {report.accepted:,} articles (skipped {report.skipped}, "
+        f"replaced {report.replaced}, deleted {report.deleted}) in {report.seconds:.1f} s, "
+        f"{report.docs_per_s:,.0f} docs/s; {report.documents:,} documents, "
+        f"{'new files' if update else 'index'} {_size(report.size_bytes)}, "
+        f"{report.segments} segment{'s' if report.segments != 1 else ''}"
+        f"{f' ({report.merged} merged)' if report.merged else ''}, "
+        f"generation {report.generation}"
+    )
 
 
 def run(args: argparse.Namespace, settings: IndexSettings, err: TextIO) -> int:
@@ -141,23 +159,40 @@ def run(args: argparse.Namespace, settings: IndexSettings, err: TextIO) -> int:
         if args.rollback:
             generation = root.rollback()
             if not args.quiet:
-                print(f"rolled back to generation {generation.id} "
-                      f"({generation.meta.get('documents', '?')} documents)", file=err)
+                print(
+                    f"rolled back to generation {generation.id} "
+                    f"({generation.meta.get('documents', '?')} documents)",
+                    file=err,
+                )
             return 0
         if args.update:
-            report = apply_update(root, args.source, args.format, delete_ids=args.delete,
-                                  max_errors=args.max_errors, memory_mb=settings.build_memory_mb,
-                                  keep_generations=settings.keep_generations,
-                                  max_article_chars=settings.max_article_chars,
-                                  on_problem=report_problem, progress=progress)
+            report = apply_update(
+                root,
+                args.source,
+                args.format,
+                delete_ids=args.delete,
+                max_errors=args.max_errors,
+                memory_mb=settings.build_memory_mb,
+                keep_generations=settings.keep_generations,
+                max_article_chars=settings.max_article_chars,
+                on_problem=report_problem,
+                progress=progress,
+            )
         else:
-            report = full_build(root, args.source, args.format, max_errors=args.max_errors,
-                                processes=settings.build_processes,
-                                memory_mb=settings.build_memory_mb,
-                                keep_generations=settings.keep_generations,
-                                max_shrink=settings.max_shrink, allow_shrink=args.allow_shrink,
-                                max_article_chars=settings.max_article_chars,
-                                on_problem=report_problem, progress=progress)
+            report = full_build(
+                root,
+                args.source,
+                args.format,
+                max_errors=args.max_errors,
+                processes=settings.build_processes,
+                memory_mb=settings.build_memory_mb,
+                keep_generations=settings.keep_generations,
+                max_shrink=settings.max_shrink,
+                allow_shrink=args.allow_shrink,
+                max_article_chars=settings.max_article_chars,
+                on_problem=report_problem,
+                progress=progress,
+            )
     if isinstance(progress, Progress):
         progress.finish()
     if not args.quiet:

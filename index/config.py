@@ -95,24 +95,48 @@ def declared(settings: type, specs: Sequence[SettingSpec]) -> None:
 
 
 INDEX_SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("index_dir", "PRESSE_INDEX_DIR", Path,
-                "index root: holds generations/ and the CURRENT pointer"),
-    SettingSpec("keep_generations", "PRESSE_KEEP_GENERATIONS", positive_int,
-                "how many index generations to keep on disk (for rollback)",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("build_processes", "PRESSE_BUILD_PROCESSES", positive_int,
-                "processes that analyse articles during a reindex",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("build_memory_mb", "PRESSE_BUILD_MEMORY_MB", positive_int,
-                "memory, in MB, the index writer may use before spilling to disk",
-                lambda v: isinstance(v, int) and v >= 16),
-    SettingSpec("max_shrink", "PRESSE_MAX_SHRINK", share,
-                "share of the live index's articles a full build may lose before it is "
-                "refused (--allow-shrink overrides)",
-                lambda v: 0.0 <= v <= 1.0),
-    SettingSpec("max_article_chars", "PRESSE_MAX_ARTICLE_CHARS", positive_int,
-                "longest article the reindexer accepts, in characters; a longer record is skipped",
-                lambda v: isinstance(v, int) and v >= 1),
+    SettingSpec(
+        "index_dir",
+        "PRESSE_INDEX_DIR",
+        Path,
+        "index root: holds generations/ and the CURRENT pointer",
+    ),
+    SettingSpec(
+        "keep_generations",
+        "PRESSE_KEEP_GENERATIONS",
+        positive_int,
+        "how many index generations to keep on disk (for rollback)",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "build_processes",
+        "PRESSE_BUILD_PROCESSES",
+        positive_int,
+        "processes that analyse articles during a reindex",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "build_memory_mb",
+        "PRESSE_BUILD_MEMORY_MB",
+        positive_int,
+        "memory, in MB, the index writer may use before spilling to disk",
+        lambda v: isinstance(v, int) and v >= 16,
+    ),
+    SettingSpec(
+        "max_shrink",
+        "PRESSE_MAX_SHRINK",
+        share,
+        "share of the live index's articles a full build may lose before it is "
+        "refused (--allow-shrink overrides)",
+        lambda v: 0.0 <= v <= 1.0,
+    ),
+    SettingSpec(
+        "max_article_chars",
+        "PRESSE_MAX_ARTICLE_CHARS",
+        positive_int,
+        "longest article the reindexer accepts, in characters; a longer record is skipped",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
 )
 
 

@@ -169,8 +169,10 @@ class IndexRoot:
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-                raise GenerationError(f"{self.lock_file} is not a plain file of its own (a hard "
-                                      "link or a special file); remove it and run again")
+                raise GenerationError(
+                    f"{self.lock_file} is not a plain file of its own (a hard "
+                    "link or a special file); remove it and run again"
+                )
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -60,13 +60,15 @@ class _Terms:
         return [terms[i] for i in order], rank
 
 
-def _inverted(term_of_token: np.ndarray, lengths: np.ndarray,
-              n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _inverted(
+    term_of_token: np.ndarray, lengths: np.ndarray, n_terms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Postings (indptr, docs, tfs) from each document's run of term numbers."""
     n_docs = max(len(lengths), 1)
     doc_of_token = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    keys, tfs = np.unique(term_of_token.astype(np.int64) * n_docs + doc_of_token,
-                          return_counts=True)
+    keys, tfs = np.unique(
+        term_of_token.astype(np.int64) * n_docs + doc_of_token, return_counts=True
+    )
     terms = keys // n_docs
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
@@ -92,22 +94,34 @@ class _FieldBuilder:
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         terms, rank = self.terms.sorted()
-        lengths = np.frombuffer(self.lengths, dtype=np.int32) if self.lengths else np.zeros(
-            0, np.int32)
-        tokens = rank[np.frombuffer(self.tokens, dtype=np.int32)] if self.tokens else np.zeros(
-            0, np.int32)
+        lengths = (
+            np.frombuffer(self.lengths, dtype=np.int32) if self.lengths else np.zeros(0, np.int32)
+        )
+        tokens = (
+            rank[np.frombuffer(self.tokens, dtype=np.int32)]
+            if self.tokens
+            else np.zeros(0, np.int32)
+        )
         indptr, docs, tfs = _inverted(tokens, lengths, len(terms))
         blob, offsets = pack_strings(terms)
-        out = {f"{prefix}.terms": blob, f"{prefix}.term_offsets": offsets,
-               f"{prefix}.term_slots": hash_slots(terms),
-               f"{prefix}.indptr": indptr, f"{prefix}.docs": docs, f"{prefix}.tfs": tfs,
-               f"{prefix}.lengths": lengths}
+        out = {
+            f"{prefix}.terms": blob,
+            f"{prefix}.term_offsets": offsets,
+            f"{prefix}.term_slots": hash_slots(terms),
+            f"{prefix}.indptr": indptr,
+            f"{prefix}.docs": docs,
+            f"{prefix}.tfs": tfs,
+            f"{prefix}.lengths": lengths,
+        }
         if self.forward:
             fwd_indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
             np.cumsum(lengths, out=fwd_indptr[1:])
-            out |= {f"{prefix}.fwd_indptr": fwd_indptr, f"{prefix}.fwd_terms": tokens,
-                    f"{prefix}.fwd_starts": np.frombuffer(self.starts, dtype=np.int32),
-                    f"{prefix}.fwd_ends": np.frombuffer(self.ends, dtype=np.int32)}
+            out |= {
+                f"{prefix}.fwd_indptr": fwd_indptr,
+                f"{prefix}.fwd_terms": tokens,
+                f"{prefix}.fwd_starts": np.frombuffer(self.starts, dtype=np.int32),
+                f"{prefix}.fwd_ends": np.frombuffer(self.ends, dtype=np.int32),
+            }
         return out
 
 
@@ -124,8 +138,13 @@ class ImageBuilder:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, article_id: str, texts: Mapping[str, Tokens],
-            keywords: Mapping[str, Sequence[str]], published_day: float) -> None:
+    def add(
+        self,
+        article_id: str,
+        texts: Mapping[str, Tokens],
+        keywords: Mapping[str, Sequence[str]],
+        published_day: float,
+    ) -> None:
         folded: list[str] = []
         for name, builder in self.fields.items():
             tokens = texts[name]
@@ -146,10 +165,14 @@ class ImageBuilder:
             arrays |= builder.arrays(name)
         blob, offsets = pack_strings(self.ids)
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
-        arrays |= {"ids": blob, "id_offsets": offsets,
-                   "id_order": np.asarray(order, dtype=np.int32),
-                   "published": np.frombuffer(self.published, dtype=np.float64)
-                   if self.published else np.zeros(0, np.float64)}
+        arrays |= {
+            "ids": blob,
+            "id_offsets": offsets,
+            "id_order": np.asarray(order, dtype=np.int32),
+            "published": np.frombuffer(self.published, dtype=np.float64)
+            if self.published
+            else np.zeros(0, np.float64),
+        }
         write_arrays(path, arrays)
 
 
@@ -209,13 +232,23 @@ class SegmentImage:
         def field(prefix: str) -> Postings:
             extra = {}
             if f"{prefix}.fwd_indptr" in arrays:
-                extra = {k: arrays[f"{prefix}.{k}"]
-                         for k in ("fwd_indptr", "fwd_terms", "fwd_starts", "fwd_ends")}
-            terms = Strings(arrays[f"{prefix}.terms"], arrays[f"{prefix}.term_offsets"],
-                            arrays[f"{prefix}.term_slots"])
-            return Postings(terms,
-                            arrays[f"{prefix}.indptr"], arrays[f"{prefix}.docs"],
-                            arrays[f"{prefix}.tfs"], arrays[f"{prefix}.lengths"], **extra)
+                extra = {
+                    k: arrays[f"{prefix}.{k}"]
+                    for k in ("fwd_indptr", "fwd_terms", "fwd_starts", "fwd_ends")
+                }
+            terms = Strings(
+                arrays[f"{prefix}.terms"],
+                arrays[f"{prefix}.term_offsets"],
+                arrays[f"{prefix}.term_slots"],
+            )
+            return Postings(
+                terms,
+                arrays[f"{prefix}.indptr"],
+                arrays[f"{prefix}.docs"],
+                arrays[f"{prefix}.tfs"],
+                arrays[f"{prefix}.lengths"],
+                **extra,
+            )
 
         self.fields = {name: field(name) for name in TEXT_FIELDS}
         self.surface = field("surface")

@@ -7,11 +7,10 @@ link per segment. Arrays come back as read-only views of the map: the page cache
 for every worker, and opening a segment reads only the header.
 
 ``Strings`` is a list of UTF-8 strings stored as one byte blob and its offsets: a term
-dictionary that costs no Python object per term until asked. Exact look-ups go through an
+dictionary that costs no Python object per term until asked. Look-ups go through an
 open-addressing hash table stored beside it (CRC-32, linear probing, at most half full): about
 3 µs a term, where a binary search over the memory-mapped blob took ~40 µs, and a query looks up
-each of its terms in every field of every segment, and the proximity rerank and snippets again
-for each candidate. Prefix ranges (suggestions) use a binary search over the sorted list.
+each of its terms in every field of every segment.
 """
 
 from __future__ import annotations
@@ -99,13 +98,13 @@ def hash_slots(strings: list[str]) -> np.ndarray:
 
 
 class Strings:
-    """A list of strings over ``pack_strings``' arrays; ``prefix_range`` needs them sorted and
-    ``find`` the ``hash_slots`` of them."""
+    """A list of strings over ``pack_strings``' arrays; ``find`` needs their ``hash_slots``."""
 
     __slots__ = ("blob", "offsets", "slots", "_mask")
 
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray,
-                 slots: np.ndarray | None = None) -> None:
+    def __init__(
+        self, blob: np.ndarray, offsets: np.ndarray, slots: np.ndarray | None = None
+    ) -> None:
         self.blob = blob
         self.offsets = offsets
         self.slots = slots
@@ -121,39 +120,13 @@ class Strings:
         return self.raw(i).decode("utf-8")
 
     def find(self, text: str) -> int:
-        """The index of ``text`` in this list, or -1."""
+        """The index of ``text`` in this list, or -1 (through its ``hash_slots``)."""
+        if self.slots is None:
+            raise ValueError("this list of strings has no look-up table")
         key = text.encode("utf-8")
-        if self.slots is not None:
-            slot = zlib.crc32(key) & self._mask
-            while (number := int(self.slots[slot])) >= 0:
-                if self.raw(number) == key:
-                    return number
-                slot = (slot + 1) & self._mask
-            return -1
-        lo, hi = 0, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.raw(mid) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo if lo < len(self) and self.raw(lo) == key else -1
-
-    def prefix_range(self, prefix: str) -> tuple[int, int]:
-        """``(lo, hi)``: the strings of this sorted list that start with ``prefix``."""
-        key = prefix.encode("utf-8")
-        lo, hi = 0, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.raw(mid) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        start, hi = lo, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.raw(mid)[: len(key)] <= key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return start, lo
+        slot = zlib.crc32(key) & self._mask
+        while (number := int(self.slots[slot])) >= 0:
+            if self.raw(number) == key:
+                return number
+            slot = (slot + 1) & self._mask
+        return -1

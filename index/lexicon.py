@@ -117,15 +117,23 @@ class LexiconBuilder:
         surfaces = np.array([encode(s) for s in surfaces_text], dtype=_bytes_dtype(surfaces_text))
         doc_freqs = np.array([best[w][2] for w in folded_words], dtype=np.int32)
         keys = [phonetic_key(w) for w in folded_words]
-        sound_order = np.array(sorted(range(len(keys)), key=lambda n: encode(keys[n])),
-                               dtype=np.int32)
+        sound_order = np.array(
+            sorted(range(len(keys)), key=lambda n: encode(keys[n])), dtype=np.int32
+        )
         sounds = np.array([encode(keys[n]) for n in sound_order], dtype=_bytes_dtype(keys))
         codes = np.array([shape_code(w[0], len(w)) for w in folded_words], dtype=np.int32)
         shape_order = np.argsort(codes, kind="stable").astype(np.int32)
         letters = np.array([letter_bits(w) for w in folded_words], dtype=np.uint32)
-        return Lexicon(terms=terms, doc_freqs=doc_freqs, surfaces=surfaces, sounds=sounds,
-                       sound_terms=sound_order, shapes=codes[shape_order],
-                       shape_terms=shape_order, letters=letters)
+        return Lexicon(
+            terms=terms,
+            doc_freqs=doc_freqs,
+            surfaces=surfaces,
+            sounds=sounds,
+            sound_terms=sound_order,
+            shapes=codes[shape_order],
+            shape_terms=shape_order,
+            letters=letters,
+        )
 
     def save(self, folder: Path) -> Lexicon:
         lexicon = self.build()

@@ -55,8 +55,12 @@ class SegmentEntry:
     files: tuple[FileEntry, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "documents": self.documents, "deleted": list(self.deleted),
-                "files": [f.to_dict() for f in self.files]}
+        return {
+            "id": self.id,
+            "documents": self.documents,
+            "deleted": list(self.deleted),
+            "files": [f.to_dict() for f in self.files],
+        }
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,9 @@ class Manifest:
         return sum(s.documents - len(s.deleted) for s in self.segments)
 
     def to_json(self) -> str:
-        return json.dumps({"toc": self.toc.to_dict(),
-                           "segments": [s.to_dict() for s in self.segments]}, indent=1)
+        return json.dumps(
+            {"toc": self.toc.to_dict(), "segments": [s.to_dict() for s in self.segments]}, indent=1
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -84,10 +89,18 @@ class Manifest:
         def entry(raw: dict[str, Any]) -> FileEntry:
             return FileEntry(str(raw["name"]), int(raw["size"]), str(raw["sha256"]))
 
-        return cls(entry(data["toc"]), tuple(
-            SegmentEntry(str(s["id"]), int(s["documents"]), tuple(int(d) for d in s["deleted"]),
-                         tuple(entry(f) for f in s["files"]))
-            for s in data["segments"]))
+        return cls(
+            entry(data["toc"]),
+            tuple(
+                SegmentEntry(
+                    str(s["id"]),
+                    int(s["documents"]),
+                    tuple(int(d) for d in s["deleted"]),
+                    tuple(entry(f) for f in s["files"]),
+                )
+                for s in data["segments"]
+            ),
+        )
 
 
 def sha256_of(path: Path) -> str:
@@ -117,9 +130,14 @@ def describe(folder: Path, known: Iterable[FileEntry] = ()) -> Manifest:
     segments = []
     for segment in toc.segments:
         names = sorted(segment.list_files(storage))
-        segments.append(SegmentEntry(segment.segment_id(), segment.doc_count_all(),
-                                     tuple(sorted(segment.deleted_docs())),
-                                     tuple(entry(n) for n in names)))
+        segments.append(
+            SegmentEntry(
+                segment.segment_id(),
+                segment.doc_count_all(),
+                tuple(sorted(segment.deleted_docs())),
+                tuple(entry(n) for n in names),
+            )
+        )
     return Manifest(entry(TOC._filename(INDEX_NAME, toc.generation)), tuple(segments))
 
 
@@ -135,8 +153,9 @@ def read(folder: Path) -> Manifest:
     try:
         return Manifest.from_json((folder / FILENAME).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CorruptGeneration(f"{folder.name} has no {FILENAME} (built by an older version? "
-                                "run a full reindex)") from None
+        raise CorruptGeneration(
+            f"{folder.name} has no {FILENAME} (built by an older version? run a full reindex)"
+        ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptGeneration(f"{folder.name}: unreadable {FILENAME} ({exc})") from None
 
@@ -154,13 +173,16 @@ def verify(folder: Path, manifest: Manifest) -> None:
         except OSError as exc:
             raise CorruptGeneration(f"{folder.name}/{entry.name}: {exc.strerror}") from None
         if stat.st_size != entry.size:
-            raise CorruptGeneration(f"{folder.name}/{entry.name}: {stat.st_size} bytes, the "
-                                    f"manifest says {entry.size}")
+            raise CorruptGeneration(
+                f"{folder.name}/{entry.name}: {stat.st_size} bytes, the manifest says {entry.size}"
+            )
         identity = (entry.name, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
         digest = _checked.get(identity)
         if digest is None:
             digest = sha256_of(path)
         if digest != entry.sha256:
-            raise CorruptGeneration(f"{folder.name}/{entry.name}: checksum mismatch (the file "
-                                    "changed after the generation was built)")
+            raise CorruptGeneration(
+                f"{folder.name}/{entry.name}: checksum mismatch (the file "
+                "changed after the generation was built)"
+            )
         _checked[identity] = digest

@@ -74,8 +74,13 @@ def is_stop_word(word: str) -> bool:
     """
     folded = fold(word).strip("'-")
     bare = _ELISION.sub("", folded)
-    return (not bare or bare in STOP_WORDS or bare in QUESTION_WORDS or bare in _VERB_HOMONYMS
-            or (len(bare) < 2 and not bare.isdigit()))
+    return (
+        not bare
+        or bare in STOP_WORDS
+        or bare in QUESTION_WORDS
+        or bare in _VERB_HOMONYMS
+        or (len(bare) < 2 and not bare.isdigit())
+    )
 
 
 def title_words(title: str) -> Iterator[list[str]]:
@@ -128,16 +133,19 @@ class PhraseIndexBuilder:
                     shown = word if named or word.isupper() else word.lower()
                     first.setdefault(word.lower(), Counter())[shown] += 1
         shown_words = {lower: counts.most_common(1)[0][0] for lower, counts in first.items()}
-        shown_words.update((lower, counts.most_common(1)[0][0])
-                           for lower, counts in inside.items())
+        shown_words.update((lower, counts.most_common(1)[0][0]) for lower, counts in inside.items())
         return shown_words
 
     def build(self, keep: np.ndarray | None = None) -> PhraseIndex:
         """The phrase index of the titles added; ``keep[n]`` False drops title ``n`` (a record
         that a later one replaced)."""
-        titles = [(t, a, p) for n, (t, a, p) in enumerate(zip(self._titles, self._articles,
-                                                               self._published, strict=True))
-                  if keep is None or keep[n]]
+        titles = [
+            (t, a, p)
+            for n, (t, a, p) in enumerate(
+                zip(self._titles, self._articles, self._published, strict=True)
+            )
+            if keep is None or keep[n]
+        ]
         # Pass 1, cheap: count each run by hash (Python's, stable within this process) so that
         # only the runs of MIN_TITLES titles or more are ever held as strings.
         hashes = array("q")
@@ -166,13 +174,15 @@ class PhraseIndexBuilder:
                         text = " ".join(shown.get(w.lower(), w.lower()) for w in words[start:end])
                         entry = phrases[key] = (text, [])
                     entry[1].append((published, article))
-        keys = sorted((k for k in phrases if len(k.encode("utf-8")) <= MAX_KEY_BYTES),
-                      key=lambda k: k.encode("utf-8"))
+        keys = sorted(
+            (k for k in phrases if len(k.encode("utf-8")) <= MAX_KEY_BYTES),
+            key=lambda k: k.encode("utf-8"),
+        )
         article_table = np.full((len(keys), ARTICLES_KEPT), -1, dtype=np.int32)
         for row, key in enumerate(keys):
             dated = sorted(phrases[key][1], key=lambda item: (-_day(item[0]), item[1]))
             newest = [article for _, article in dated[:ARTICLES_KEPT]]
-            article_table[row, :len(newest)] = newest
+            article_table[row, : len(newest)] = newest
         texts = [phrases[k][0] for k in keys]
         return PhraseIndex(
             keys=_fixed([k.encode("utf-8") for k in keys]),

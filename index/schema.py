@@ -119,9 +119,14 @@ def article_from_stored(stored: dict[str, Any]) -> Article:
         return tuple(v for v in (value or "").split(",") if v)
 
     return Article(
-        id=stored["id"], title=stored.get("title") or "", body=stored.get("body") or "",
-        summary=stored.get("summary") or "", sections=names(stored.get("section")),
-        tags=names(stored.get("tags")), published=aware(stored.get("published")),
-        updated=aware(stored.get("updated")), url=stored.get("url") or "",
+        id=stored["id"],
+        title=stored.get("title") or "",
+        body=stored.get("body") or "",
+        summary=stored.get("summary") or "",
+        sections=names(stored.get("section")),
+        tags=names(stored.get("tags")),
+        published=aware(stored.get("published")),
+        updated=aware(stored.get("updated")),
+        url=stored.get("url") or "",
         author=stored.get("author") or "",
     )

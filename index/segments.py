@@ -71,8 +71,13 @@ class SegmentBuilder:
     or which is a fresh generation that nobody else writes)."""
 
     def __init__(self, ix: Any, stemmer: str, memory_mb: int, writer: Any = None) -> None:
-        self.writer = writer if writer is not None else SegmentWriter(
-            ix, _lk=False, limitmb=memory_mb, codec=PresseCodec(), compound=False)
+        self.writer = (
+            writer
+            if writer is not None
+            else SegmentWriter(
+                ix, _lk=False, limitmb=memory_mb, codec=PresseCodec(), compound=False
+            )
+        )
         self.analyser = TextAnalyser(stemmer)
         self.image = ImageBuilder()
         self.lexicon = LexiconBuilder()  # spelling: the segment's real words
@@ -130,8 +135,9 @@ def _worker(ix: Any, stemmer: str, memory_mb: int, jobs: Any, results: Any) -> N
         results.put(SegmentWriteError(traceback.format_exc(limit=4)))
 
 
-def write_segments(ix: Any, items: Iterable[tuple[int, Article]], *, processes: int,
-                   stemmer: str, memory_mb: int) -> list[WrittenSegment]:
+def write_segments(
+    ix: Any, items: Iterable[tuple[int, Article]], *, processes: int, stemmer: str, memory_mb: int
+) -> list[WrittenSegment]:
     """Write ``(seq, article)`` items into new segments of ``ix``: one per process.
 
     With one process everything happens here. Raises ``SegmentWriteError`` if a worker fails or
@@ -143,8 +149,9 @@ def write_segments(ix: Any, items: Iterable[tuple[int, Article]], *, processes: 
         shutil.rmtree(Path(ix.storage.folder) / f"{ix.indexname}.tmp", ignore_errors=True)
 
 
-def _write(ix: Any, items: Iterable[tuple[int, Article]], *, processes: int, stemmer: str,
-           memory_mb: int) -> list[WrittenSegment]:
+def _write(
+    ix: Any, items: Iterable[tuple[int, Article]], *, processes: int, stemmer: str, memory_mb: int
+) -> list[WrittenSegment]:
     if processes <= 1:
         builder = SegmentBuilder(ix, stemmer, memory_mb)
         try:
@@ -159,10 +166,15 @@ def _write(ix: Any, items: Iterable[tuple[int, Article]], *, processes: int, ste
     jobs: Any = context.Queue(maxsize=2 * processes)
     results: Any = context.Queue()
     with writer_processes_die_with_us():
-        workers = [context.Process(target=_worker, name=f"presse-segment-{n}",
-                                   args=(ix, stemmer, max(memory_mb // processes, 32), jobs,
-                                         results), daemon=True)
-                   for n in range(processes)]
+        workers = [
+            context.Process(
+                target=_worker,
+                name=f"presse-segment-{n}",
+                args=(ix, stemmer, max(memory_mb // processes, 32), jobs, results),
+                daemon=True,
+            )
+            for n in range(processes)
+        ]
         for worker in workers:
             worker.start()
     try:
@@ -226,6 +238,6 @@ def _get(results: Any, workers: list[Any]) -> Any:
                 try:
                     return results.get(timeout=1.0)
                 except queue.Empty:
-                    raise SegmentWriteError("the segment writers stopped without an answer")\
-                        from None
-
+                    raise SegmentWriteError(
+                        "the segment writers stopped without an answer"
+                    ) from None

@@ -105,9 +105,12 @@ def _read_jsonl(path: Path, max_chars: int) -> Iterator[Record]:
             for lineno, line, size in _bounded_lines(lines, cap):
                 where = f"{path}:{lineno}"
                 if line is None:
-                    yield Problem(where, f"record of {size:,} bytes, over the limit of {cap:,} "
-                                         f"({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS): "
-                                         "skipped unread")
+                    yield Problem(
+                        where,
+                        f"record of {size:,} bytes, over the limit of {cap:,} "
+                        f"({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS): "
+                        "skipped unread",
+                    )
                 elif line.strip():
                     yield _jsonl_record(line, where, max_chars)
     except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, I/O error
@@ -154,14 +157,31 @@ def _jsonl_record(line: bytes, where: str, max_chars: int) -> Record:
 
 # --- Scraped pages -----------------------------------------------------------------------------
 
-CHROME_MARKERS = frozenset({
-    "Articles similaires", "Articles les plus lus", "Les plus lus", "Les plus commentés",
-    "À lire aussi", "Lire aussi", "Voir aussi", "Sur le même sujet", "Dans la même rubrique",
-    "EDITO", "Nos supplément spéciaux", "Nos suppléments spéciaux",
-    "Partager", "Partager cet article", "Newsletter", "Inscrivez-vous à notre newsletter",
-    "Abonnez-vous à notre newsletter", "Commentaires", "Laisser un commentaire",
-    "Mots-clés", "Tags",
-})
+CHROME_MARKERS = frozenset(
+    {
+        "Articles similaires",
+        "Articles les plus lus",
+        "Les plus lus",
+        "Les plus commentés",
+        "À lire aussi",
+        "Lire aussi",
+        "Voir aussi",
+        "Sur le même sujet",
+        "Dans la même rubrique",
+        "EDITO",
+        "Nos supplément spéciaux",
+        "Nos suppléments spéciaux",
+        "Partager",
+        "Partager cet article",
+        "Newsletter",
+        "Inscrivez-vous à notre newsletter",
+        "Abonnez-vous à notre newsletter",
+        "Commentaires",
+        "Laisser un commentaire",
+        "Mots-clés",
+        "Tags",
+    }
+)
 """Lines that start the site's chrome after an article's body (teasers, edito, menus).
 
 A page is cut at the first line that is exactly one of these, compared without case, accents or
@@ -211,9 +231,12 @@ def _page_bytes(page: Path, folder: Path, cap: int) -> bytes | Problem:
         if not stat.S_ISREG(info.st_mode):
             return Problem(str(page), f"not a regular file ({_file_kind(info.st_mode)}): skipped")
         if info.st_size > cap:
-            return Problem(str(page), f"page of {info.st_size:,} bytes, over the limit of "
-                                      f"{cap:,} ({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS)"
-                                      ": skipped unread")
+            return Problem(
+                str(page),
+                f"page of {info.st_size:,} bytes, over the limit of "
+                f"{cap:,} ({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS)"
+                ": skipped unread",
+            )
         data = _read_at_most(fd, cap + 1)
     finally:
         os.close(fd)
@@ -231,8 +254,13 @@ def _read_at_most(fd: int, limit: int) -> bytes:
 
 
 def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
-             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
     return next((name for test, name in kinds if test(mode)), "not a file")
 
 
@@ -379,10 +407,13 @@ def _items(collector: _ItemCollector, path: Path, max_chars: int) -> Iterator[Re
             continue
         # Refused before its HTML is turned into text, which would cost time in its size.
         if (size := sum(map(len, fields.values()))) > RAW_BYTES_PER_CHAR * max_chars:
-            yield Problem(f"{path}:{line}", f"item of {size:,} characters, over the limit of "
-                                            f"{RAW_BYTES_PER_CHAR * max_chars:,} "
-                                            f"({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS)"
-                                            ": skipped unread")
+            yield Problem(
+                f"{path}:{line}",
+                f"item of {size:,} characters, over the limit of "
+                f"{RAW_BYTES_PER_CHAR * max_chars:,} "
+                f"({RAW_BYTES_PER_CHAR} × PRESSE_MAX_ARTICLE_CHARS)"
+                ": skipped unread",
+            )
             continue
         published = fields.get("wp:post_date_gmt", "").strip()
         creator = fields.get("dc:creator", "")

@@ -51,9 +51,13 @@ class TextAnalyser:
             surfaces = self.surface.analyse_word(word)
             # Both filters split a word the same way and stop the same parts (the stop list is
             # compared on the folded form in both); only the term differs.
-            parts = tuple((stem, surface, fold(surface), start, end)
-                          for (stem, start, end, stopped), (surface, _, _, _)
-                          in zip(stems, surfaces, strict=True) if not stopped)
+            parts = tuple(
+                (stem, surface, fold(surface), start, end)
+                for (stem, start, end, stopped), (surface, _, _, _) in zip(
+                    stems, surfaces, strict=True
+                )
+                if not stopped
+            )
             if len(self._parts) >= CACHE_WORDS:
                 self._parts.clear()
             self._parts[word] = parts

@@ -30,8 +30,9 @@ MAX_DELAY_S = 300.0
 class AdminGuard:
     """Checks the ``Authorization`` header of admin requests; one per process."""
 
-    def __init__(self, tokens: Sequence[tuple[str, str]],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, tokens: Sequence[tuple[str, str]], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._tokens = [(label, token.encode("utf-8")) for label, token in tokens]
         self._clock = clock
         self._failures = 0
@@ -44,8 +45,10 @@ class AdminGuard:
         with self._lock:
             if now < self._blocked_until:
                 wait = max(1, round(self._blocked_until - now))
-                raise TooManyAttempts(f"too many wrong tokens; try again in {wait} s",
-                                      headers={"Retry-After": str(wait)})
+                raise TooManyAttempts(
+                    f"too many wrong tokens; try again in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
         scheme, _, given = (authorization or "").partition(" ")
         label = self._match(given.strip().encode("utf-8")) if scheme.lower() == "bearer" else None
         with self._lock:
@@ -56,8 +59,10 @@ class AdminGuard:
             if self._failures >= FREE_FAILURES:
                 delay = min(FIRST_DELAY_S * 2 ** (self._failures - FREE_FAILURES), MAX_DELAY_S)
                 self._blocked_until = now + delay
-        raise Unauthorized("send the admin token as: Authorization: Bearer <token>",
-                           headers={"WWW-Authenticate": 'Bearer realm="presse-search admin"'})
+        raise Unauthorized(
+            "send the admin token as: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="presse-search admin"'},
+        )
 
     def _match(self, given: bytes) -> str | None:
         found = None

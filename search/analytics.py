@@ -73,8 +73,14 @@ class ClickEvent:
 Event = SearchEvent | ClickEvent
 
 
-def search_event(query_id: str, query: str, filters: Mapping[str, Any], page: int,
-                 answer: Mapping[str, Any], at: float | None = None) -> SearchEvent:
+def search_event(
+    query_id: str,
+    query: str,
+    filters: Mapping[str, Any],
+    page: int,
+    answer: Mapping[str, Any],
+    at: float | None = None,
+) -> SearchEvent:
     """The event of one answered search; ``answer`` is the JSON answer (``corrected_query``
     is set in it when the engine searched a corrected query instead of the typed one)."""
     shown = display_form(query)
@@ -83,8 +89,9 @@ def search_event(query_id: str, query: str, filters: Mapping[str, Any], page: in
         at=time.time() if at is None else at,
         query=shown,
         query_key=query_key(shown, displayed=True),
-        filters=json.dumps({k: v for k, v in filters.items() if v}, ensure_ascii=False,
-                           sort_keys=True, default=str),
+        filters=json.dumps(
+            {k: v for k, v in filters.items() if v}, ensure_ascii=False, sort_keys=True, default=str
+        ),
         page=page,
         total=int(answer.get("total") or 0),
         took_ms=float(answer.get("took_ms") or 0.0),
@@ -94,10 +101,24 @@ def search_event(query_id: str, query: str, filters: Mapping[str, Any], page: in
 
 def write_events(conn: sqlite3.Connection, events: Sequence[Event]) -> None:
     """Write ``events`` in one transaction: all of them or none."""
-    searches = [(e.query_id, e.at, e.query, e.query_key, e.filters, e.page, e.total,
-                 e.took_ms, int(e.corrected)) for e in events if isinstance(e, SearchEvent)]
-    clicks = [(e.at, e.query_id, e.article_id, e.position)
-              for e in events if isinstance(e, ClickEvent)]
+    searches = [
+        (
+            e.query_id,
+            e.at,
+            e.query,
+            e.query_key,
+            e.filters,
+            e.page,
+            e.total,
+            e.took_ms,
+            int(e.corrected),
+        )
+        for e in events
+        if isinstance(e, SearchEvent)
+    ]
+    clicks = [
+        (e.at, e.query_id, e.article_id, e.position) for e in events if isinstance(e, ClickEvent)
+    ]
     with transaction(conn):
         if searches:
             conn.executemany("INSERT INTO searches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", searches)
@@ -133,8 +154,14 @@ class RecorderStats:
 class Recorder:
     """One worker's analytics: ``record()`` never blocks and never raises."""
 
-    def __init__(self, path: Path, *, queue_size: int, retention_days: int,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        queue_size: int,
+        retention_days: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = path
         self.queue_size = queue_size
         self.retention_days = retention_days
@@ -189,8 +216,7 @@ class Recorder:
             # A fresh queue and thread in this process (a queue inherited through fork may hold
             # a lock taken by a thread that does not exist here).
             self._queue = queue.Queue(self.queue_size)
-            self._thread = threading.Thread(target=self._run, name="analytics-writer",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="analytics-writer", daemon=True)
             self._pid = os.getpid()
             self._thread.start()
 
@@ -229,8 +255,11 @@ class Recorder:
         while len(batch) < BATCH_SIZE:
             remaining = deadline - time.monotonic()
             try:
-                item = self._queue.get(timeout=max(remaining, 0.0)) if remaining > 0 \
+                item = (
+                    self._queue.get(timeout=max(remaining, 0.0))
+                    if remaining > 0
                     else self._queue.get_nowait()
+                )
             except queue.Empty:
                 break
             if item is None:
@@ -238,8 +267,9 @@ class Recorder:
             batch.append(item)
         return batch, False
 
-    def _write(self, conn: sqlite3.Connection | None,
-               batch: list[Event]) -> sqlite3.Connection | None:
+    def _write(
+        self, conn: sqlite3.Connection | None, batch: list[Event]
+    ) -> sqlite3.Connection | None:
         if time.monotonic() < self._off_until:
             self.stats.dropped += len(batch)
             return conn
@@ -271,17 +301,20 @@ class Recorder:
             self._fail(conn, 0, exc)
             return None
         if removed:
-            log.info("analytics: purged %d rows older than %d days", removed,
-                     self.retention_days)
+            log.info("analytics: purged %d rows older than %d days", removed, self.retention_days)
         return conn
 
-    def _fail(self, conn: sqlite3.Connection | None, lost: int,
-              exc: BaseException) -> None:
+    def _fail(self, conn: sqlite3.Connection | None, lost: int, exc: BaseException) -> None:
         self.stats.failures += 1
         self.stats.dropped += lost
         self._off_until = time.monotonic() + RETRY_AFTER_S
-        log.warning("analytics off for %.0f s: %s is unusable (%s); searches go on, %d "
-                    "events dropped", RETRY_AFTER_S, self.path, exc, lost)
+        log.warning(
+            "analytics off for %.0f s: %s is unusable (%s); searches go on, %d events dropped",
+            RETRY_AFTER_S,
+            self.path,
+            exc,
+            lost,
+        )
         if conn is not None:
             conn.close()
         return None

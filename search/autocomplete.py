@@ -58,8 +58,12 @@ def opens_nothing(prefix: str) -> bool:
     ``comment``), which autocomplete leaves alone. Shorter ones (``ma``, ``le``) are mostly the
     start of a longer word (``maroc``, ``législatives``) and are completed."""
     words = prefix.split()
-    return (len(words) == 1 and not prefix[-1:].isspace() and len(words[0]) >= 3
-            and is_stop_word(words[0]))
+    return (
+        len(words) == 1
+        and not prefix[-1:].isspace()
+        and len(words[0]) >= 3
+        and is_stop_word(words[0])
+    )
 
 
 def _cut_short(phrase: str, counts: dict[str, int]) -> bool:
@@ -67,12 +71,13 @@ def _cut_short(phrase: str, counts: dict[str, int]) -> bool:
     as often holds it: "Marrakech confirme" of "Marrakech confirme son statut" (the same two
     titles). Judged over the summed counts: one segment alone may not see the shorter one
     elsewhere."""
-    return any(other.startswith(phrase + " ") and count == counts[phrase]
-               for other, count in counts.items())
+    return any(
+        other.startswith(phrase + " ") and count == counts[phrase]
+        for other, count in counts.items()
+    )
 
 
-def _after_stop_words(indexes: Sequence[PhraseIndex], prefix: str,
-                      limit: int) -> list[Completion]:
+def _after_stop_words(indexes: Sequence[PhraseIndex], prefix: str, limit: int) -> list[Completion]:
     """Phrases never start with a stop word, so ``la coupe du m`` is completed as ``coupe du m``
     with the words typed before it kept: "la coupe du monde"."""
     end = 0
@@ -83,8 +88,10 @@ def _after_stop_words(indexes: Sequence[PhraseIndex], prefix: str,
     if not end or not prefix[end:].strip():
         return []
     typed_before = prefix[:end]
-    return [Completion(typed_before + c.text, typed_before + c.typed, c.count, c.articles)
-            for c in complete_phrases(indexes, prefix[end:], limit)]
+    return [
+        Completion(typed_before + c.text, typed_before + c.typed, c.count, c.articles)
+        for c in complete_phrases(indexes, prefix[end:], limit)
+    ]
 
 
 def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) -> list[Completion]:
@@ -110,16 +117,20 @@ def complete_phrases(indexes: Sequence[PhraseIndex], prefix: str, limit: int) ->
         return _after_stop_words(indexes, prefix, limit)
     typed_key = key.strip()
     counts = {phrase: sum(h[0] for h in held) for phrase, held in holders.items()}
-    ranked = sorted((phrase != typed_key, -counts[phrase], phrase)
-                    for phrase in counts if not _cut_short(phrase, counts))
+    ranked = sorted(
+        (phrase != typed_key, -counts[phrase], phrase)
+        for phrase in counts
+        if not _cut_short(phrase, counts)
+    )
     completions = []
     for _, negative_count, phrase in ranked[:limit]:
         # The segment holding it in most titles first; on a tie, the later (newer) segment.
         held = sorted(holders[phrase], reverse=True)
         _, segment, row = held[0]
         text = indexes[segment].text(row)
-        articles = tuple((s, int(a)) for _, s, r in held
-                         for a in np.asarray(indexes[s].articles[r]) if a >= 0)
+        articles = tuple(
+            (s, int(a)) for _, s, r in held for a in np.asarray(indexes[s].articles[r]) if a >= 0
+        )
         completions.append(Completion(text, typed_part(text, prefix), -negative_count, articles))
     return completions
 
@@ -130,8 +141,9 @@ def _spelling(text: str) -> str:
     return " ".join(text.lower().replace("’", "'").replace("-", " ").split())
 
 
-def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
-          limit: int) -> list[Completion]:
+def merge(
+    prefix: str, phrases: Sequence[Completion], words: Sequence[str], limit: int
+) -> list[Completion]:
     """The completions to show: phrases of at least ``STRONG_PHRASE`` titles, then ``words``
     (the caller's: words of the text for one word being typed, pairs found together in articles
     when no title phrase matched), then the other phrases; never the typed text alone."""
@@ -139,8 +151,9 @@ def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
     weak = [c for c in phrases if c.count < STRONG_PHRASE]
     # A word that is also a phrase is shown as titles write it ("Marrakech"), with its articles.
     as_phrase = {_spelling(c.text): c for c in phrases}
-    from_words = [as_phrase.get(_spelling(w)) or Completion(w, typed_part(w, prefix), 0)
-                  for w in words]
+    from_words = [
+        as_phrase.get(_spelling(w)) or Completion(w, typed_part(w, prefix), 0) for w in words
+    ]
     shown: list[Completion] = []
     seen = {_spelling(prefix)}
     for completion in (*strong, *from_words, *weak):
@@ -151,15 +164,17 @@ def merge(prefix: str, phrases: Sequence[Completion], words: Sequence[str],
     return shown[:limit]
 
 
-def article_refs(prefix: str, phrases: Sequence[Completion],
-                 shown: Sequence[Completion]) -> list[tuple[int, int]]:
+def article_refs(
+    prefix: str, phrases: Sequence[Completion], shown: Sequence[Completion]
+) -> list[tuple[int, int]]:
     """(segment, article) of the articles whose titles hold the phrases, each once: those of
     the typed phrase itself first, then of the completions in the order shown, each phrase's
     newest first. The caller shows the first ``ARTICLES_SHOWN`` that still exist."""
     typed = normalize(prefix).strip()
     exact = [c for c in phrases if normalize(c.text) == typed]
-    return list(dict.fromkeys(ref for completion in (*exact, *shown)
-                              for ref in completion.articles))
+    return list(
+        dict.fromkeys(ref for completion in (*exact, *shown) for ref in completion.articles)
+    )
 
 
 def needs_words(prefix: str, phrases: Sequence[Completion]) -> bool:

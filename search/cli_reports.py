@@ -40,16 +40,26 @@ _TITLES = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="analytics", description="Search analytics reports (issue 12).",
+        prog="analytics",
+        description="Search analytics reports (issue 12).",
         epilog=__doc__.split("\n\n")[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("reports", nargs="*", metavar="REPORT",
-                        help=f"which reports ({', '.join(REPORTS)}); default all")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "reports",
+        nargs="*",
+        metavar="REPORT",
+        help=f"which reports ({', '.join(REPORTS)}); default all",
+    )
     parser.add_argument("--db", type=Path, help="the analytics file (default: the setting)")
     parser.add_argument("--from", dest="first", type=date.fromisoformat, help="first day")
     parser.add_argument("--to", dest="last", type=date.fromisoformat, help="last day (today)")
-    parser.add_argument("--days", type=int, default=reports.DEFAULT_DAYS,
-                        help="days before --to when --from is not given (default 7)")
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=reports.DEFAULT_DAYS,
+        help="days before --to when --from is not given (default 7)",
+    )
     parser.add_argument("--by", choices=("day", "week"), default="day")
     parser.add_argument("--limit", type=int, default=20, help="rows per list (default 20)")
     out = parser.add_mutually_exclusive_group()
@@ -74,8 +84,11 @@ def _rows(name: str, data: dict[str, Any], by: str) -> list[dict[str, Any]]:
         return [data["summary"]]
     if name == "series":
         return list(data["series"])
-    key = {"top": "top_queries", "no-results": "no_result_queries",
-           "no-clicks": "no_click_queries"}[name]
+    key = {
+        "top": "top_queries",
+        "no-results": "no_result_queries",
+        "no-clicks": "no_click_queries",
+    }[name]
     return list(data[key])
 
 
@@ -89,8 +102,10 @@ def write_table(out: TextIO, title: str, rows: list[dict[str, Any]]) -> None:
     widths = [min(60, max(len(c), *(len(r[i]) for r in cells))) for i, c in enumerate(columns)]
     print("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), file=out)
     for row in cells:
-        shown = [(v if len(v) <= w else v[:w - 1] + "…").ljust(w)
-                 for v, w in zip(row, widths, strict=True)]
+        shown = [
+            (v if len(v) <= w else v[: w - 1] + "…").ljust(w)
+            for v, w in zip(row, widths, strict=True)
+        ]
         print("  " + "  ".join(shown).rstrip(), file=out)
     print(file=out)
 

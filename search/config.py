@@ -64,8 +64,10 @@ def parse_admin_tokens(text: str) -> tuple[tuple[str, str], ...]:
         if not re.fullmatch(r"[\w.@-]{1,40}", label):
             raise ValueError(f"the label {label!r} must be 1-40 letters, digits or . @ - _")
         if len(token) < MIN_TOKEN_CHARS:
-            raise ValueError(f"each token must be at least {MIN_TOKEN_CHARS} characters long "
-                             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
+            raise ValueError(
+                f"each token must be at least {MIN_TOKEN_CHARS} characters long "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')"
+            )
         pairs.append((label, token))
     return tuple(pairs)
 
@@ -86,8 +88,9 @@ def parse_section_labels(path: str) -> tuple[tuple[str, str], ...]:
         raise ValueError("must hold a JSON object of section slug -> label")
     for slug, label in labels.items():
         if not isinstance(label, str) or not label.strip() or not slug.strip():
-            raise ValueError(f"section {slug!r}: the label must be a non-empty string, "
-                             f"got {label!r}")
+            raise ValueError(
+                f"section {slug!r}: the label must be a non-empty string, got {label!r}"
+            )
     return tuple(sorted((slug, label.strip()) for slug, label in labels.items()))
 
 
@@ -101,51 +104,111 @@ def labels_ok(value: Any) -> bool:
 SERVE_SETTINGS: tuple[SettingSpec, ...] = (
     INDEX_SETTINGS[0],  # index_dir: both sides need it
     SettingSpec("bind", "PRESSE_BIND", str, "address gunicorn listens on, host:port"),
-    SettingSpec("workers", "PRESSE_WORKERS", positive_int,
-                "gunicorn worker processes",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("timeout_s", "PRESSE_TIMEOUT", positive_int,
-                "seconds before gunicorn kills a stuck worker (the last line of defence)",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("cors_origins", "PRESSE_CORS_ORIGINS", parse_origins,
-                "comma-separated site origins allowed to call the API from a browser"),
-    SettingSpec("cache_max_age_s", "PRESSE_CACHE_MAX_AGE", int,
-                "Cache-Control max-age, in seconds, of search answers",
-                lambda v: isinstance(v, int) and v >= 0),
-    SettingSpec("recency_weight", "PRESSE_RECENCY_WEIGHT", non_negative_float,
-                "strength of the news-recency boost in relevance ranking (0 turns it off)",
-                lambda v: v >= 0),
-    SettingSpec("recency_half_life_days", "PRESSE_RECENCY_HALF_LIFE_DAYS", non_negative_float,
-                "age, in days, at which the recency boost is worth half",
-                lambda v: v > 0),
-    SettingSpec("search_budget_ms", "PRESSE_SEARCH_BUDGET_MS", positive_int,
-                "time budget of one search, in ms, after which it answers 503",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("refresh_interval_s", "PRESSE_REFRESH_INTERVAL", non_negative_float,
-                "how often, in seconds, a worker checks for a new index generation",
-                lambda v: v >= 0),
-    SettingSpec("analytics_db", "PRESSE_ANALYTICS_DB", Path,
-                "SQLite file of search analytics, synonyms and pins (default: "
-                "analytics.sqlite3 beside the index root)"),
-    SettingSpec("analytics_enabled", "PRESSE_ANALYTICS", parse_switch,
-                "on or off: record searches and clicks (no IP, cookie or user agent is stored)",
-                lambda v: isinstance(v, bool)),
-    SettingSpec("analytics_retention_days", "PRESSE_ANALYTICS_RETENTION_DAYS", positive_int,
-                "days searches and clicks are kept; older rows are purged daily",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("analytics_queue_size", "PRESSE_ANALYTICS_QUEUE", positive_int,
-                "events a worker holds before writing them; beyond, events are dropped and counted",
-                lambda v: isinstance(v, int) and v >= 1),
-    SettingSpec("popular_min_count", "PRESSE_POPULAR_MIN_COUNT", positive_int,
-                "searches a query needs (in 7 days, with results and clicks) to be shown to "
-                "readers as popular",
-                lambda v: isinstance(v, int) and v >= 2),
-    SettingSpec("section_labels", "PRESSE_SECTION_LABELS", parse_section_labels,
-                "JSON file of section labels, e.g. `{\"societe/sante\": \"Santé\"}` (a section "
-                "without one shows its slug)", labels_ok),
-    SettingSpec("admin_tokens", "PRESSE_ADMIN_TOKEN", parse_admin_tokens,
-                "label:token pairs, comma-separated, opening /admin; unset, every /admin path "
-                "answers 404"),
+    SettingSpec(
+        "workers",
+        "PRESSE_WORKERS",
+        positive_int,
+        "gunicorn worker processes",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "timeout_s",
+        "PRESSE_TIMEOUT",
+        positive_int,
+        "seconds before gunicorn kills a stuck worker (the last line of defence)",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "cors_origins",
+        "PRESSE_CORS_ORIGINS",
+        parse_origins,
+        "comma-separated site origins allowed to call the API from a browser",
+    ),
+    SettingSpec(
+        "cache_max_age_s",
+        "PRESSE_CACHE_MAX_AGE",
+        int,
+        "Cache-Control max-age, in seconds, of search answers",
+        lambda v: isinstance(v, int) and v >= 0,
+    ),
+    SettingSpec(
+        "recency_weight",
+        "PRESSE_RECENCY_WEIGHT",
+        non_negative_float,
+        "strength of the news-recency boost in relevance ranking (0 turns it off)",
+        lambda v: v >= 0,
+    ),
+    SettingSpec(
+        "recency_half_life_days",
+        "PRESSE_RECENCY_HALF_LIFE_DAYS",
+        non_negative_float,
+        "age, in days, at which the recency boost is worth half",
+        lambda v: v > 0,
+    ),
+    SettingSpec(
+        "search_budget_ms",
+        "PRESSE_SEARCH_BUDGET_MS",
+        positive_int,
+        "time budget of one search, in ms, after which it answers 503",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "refresh_interval_s",
+        "PRESSE_REFRESH_INTERVAL",
+        non_negative_float,
+        "how often, in seconds, a worker checks for a new index generation",
+        lambda v: v >= 0,
+    ),
+    SettingSpec(
+        "analytics_db",
+        "PRESSE_ANALYTICS_DB",
+        Path,
+        "SQLite file of search analytics, synonyms and pins (default: "
+        "analytics.sqlite3 beside the index root)",
+    ),
+    SettingSpec(
+        "analytics_enabled",
+        "PRESSE_ANALYTICS",
+        parse_switch,
+        "on or off: record searches and clicks (no IP, cookie or user agent is stored)",
+        lambda v: isinstance(v, bool),
+    ),
+    SettingSpec(
+        "analytics_retention_days",
+        "PRESSE_ANALYTICS_RETENTION_DAYS",
+        positive_int,
+        "days searches and clicks are kept; older rows are purged daily",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "analytics_queue_size",
+        "PRESSE_ANALYTICS_QUEUE",
+        positive_int,
+        "events a worker holds before writing them; beyond, events are dropped and counted",
+        lambda v: isinstance(v, int) and v >= 1,
+    ),
+    SettingSpec(
+        "popular_min_count",
+        "PRESSE_POPULAR_MIN_COUNT",
+        positive_int,
+        "searches a query needs (in 7 days, with results and clicks) to be shown to "
+        "readers as popular",
+        lambda v: isinstance(v, int) and v >= 2,
+    ),
+    SettingSpec(
+        "section_labels",
+        "PRESSE_SECTION_LABELS",
+        parse_section_labels,
+        'JSON file of section labels, e.g. `{"societe/sante": "Santé"}` (a section '
+        "without one shows its slug)",
+        labels_ok,
+    ),
+    SettingSpec(
+        "admin_tokens",
+        "PRESSE_ADMIN_TOKEN",
+        parse_admin_tokens,
+        "label:token pairs, comma-separated, opening /admin; unset, every /admin path answers 404",
+    ),
 )
 
 
@@ -193,8 +256,12 @@ declared(Settings, SERVE_SETTINGS)
 # Every setting once, the indexing side's first: the README's table.
 SETTINGS: tuple[SettingSpec, ...] = (*INDEX_SETTINGS, *SERVE_SETTINGS[1:])
 # How the README shows defaults that depend on the machine.
-_DEFAULT_SHOWN = {"workers": "`2 × cores + 1`", "build_processes": "`cores`",
-                  "analytics_db": "(beside the index root)", "analytics_enabled": "`on`"}
+_DEFAULT_SHOWN = {
+    "workers": "`2 × cores + 1`",
+    "build_processes": "`cores`",
+    "analytics_db": "(beside the index root)",
+    "analytics_enabled": "`on`",
+}
 
 
 def settings_table() -> str:

@@ -68,13 +68,15 @@ def read_editorial(conn: sqlite3.Connection) -> Editorial:
     rules = tuple(
         SynonymRule(int(i), kind, tuple(json.loads(terms)), tuple(json.loads(expansions)))
         for i, kind, terms, expansions in conn.execute(
-            "SELECT id, kind, terms, expansions FROM synonyms ORDER BY id")
+            "SELECT id, kind, terms, expansions FROM synonyms ORDER BY id"
+        )
     )
     pins = tuple(
         Pin(int(i), q, key, article, int(rank), starts, ends)
         for i, q, key, article, rank, starts, ends in conn.execute(
             "SELECT id, query, query_key, article_id, rank, starts, ends FROM pins "
-            "ORDER BY query_key, rank, id")
+            "ORDER BY query_key, rank, id"
+        )
     )
     # A version hash stands for the rules in the engine's answer cache (see Synonyms).
     return Editorial(version, Synonyms(version, rules), pins)
@@ -89,8 +91,10 @@ def parse_time(value: Any, parameter: str) -> float | None:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise EditorialError(f"{parameter} must be an ISO 8601 time like "
-                             "2026-06-12T20:00:00+01:00", parameter=parameter) from None
+        raise EditorialError(
+            f"{parameter} must be an ISO 8601 time like 2026-06-12T20:00:00+01:00",
+            parameter=parameter,
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
@@ -108,10 +112,13 @@ class EditorialStore:
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
         with opened(self.path) as conn:
-            rows = conn.execute("SELECT at, who, action, detail FROM audit "
-                                "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [{"at": iso(at), "who": who, "action": action, "detail": json.loads(detail)}
-                for at, who, action, detail in rows]
+            rows = conn.execute(
+                "SELECT at, who, action, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [
+            {"at": iso(at), "who": who, "action": action, "detail": json.loads(detail)}
+            for at, who, action, detail in rows
+        ]
 
     def add_synonym(self, data: Mapping[str, Any], who: str) -> SynonymRule:
         try:
@@ -125,18 +132,27 @@ class EditorialStore:
 
     def delete_synonym(self, rule_id: int, who: str) -> bool:
         with opened(self.path) as conn, transaction(conn):
-            row = conn.execute("SELECT kind, terms, expansions FROM synonyms WHERE id = ?",
-                               (rule_id,)).fetchone()
+            row = conn.execute(
+                "SELECT kind, terms, expansions FROM synonyms WHERE id = ?", (rule_id,)
+            ).fetchone()
             if row is None:
                 return False
             conn.execute("DELETE FROM synonyms WHERE id = ?", (rule_id,))
-            rule = SynonymRule(rule_id, row[0], tuple(json.loads(row[1])),
-                               tuple(json.loads(row[2])))
+            rule = SynonymRule(
+                rule_id, row[0], tuple(json.loads(row[1])), tuple(json.loads(row[2]))
+            )
             self._changed(conn, who, "synonym.delete", {"id": rule_id, "line": rule.line})
         return True
 
-    def add_pins(self, query: str, article_ids: Sequence[str], who: str, *,
-                 starts: float | None = None, ends: float | None = None) -> list[Pin]:
+    def add_pins(
+        self,
+        query: str,
+        article_ids: Sequence[str],
+        who: str,
+        *,
+        starts: float | None = None,
+        ends: float | None = None,
+    ) -> list[Pin]:
         """Pin ``article_ids`` (in that order) for ``query``, after its current pins."""
         key = query_key(query)
         if not key:
@@ -145,36 +161,53 @@ class EditorialStore:
         if not ids or len(ids) > MAX_PINNED:
             raise EditorialError(f"give 1 to {MAX_PINNED} article ids", parameter="article_ids")
         if any(len(a) > MAX_ARTICLE_ID_CHARS or not a.isprintable() for a in ids):
-            raise EditorialError("an article id is too long or holds control characters",
-                                 parameter="article_ids")
+            raise EditorialError(
+                "an article id is too long or holds control characters", parameter="article_ids"
+            )
         if starts is not None and ends is not None and ends <= starts:
             raise EditorialError("ends must come after starts", parameter="ends")
         shown = display_form(query)
         with opened(self.path) as conn, transaction(conn):
             pins = self._insert_pins(conn, shown, key, ids, starts, ends)
-            self._changed(conn, who, "pin.add", {"query": shown, "article_ids": ids,
-                                                 "starts": iso(starts), "ends": iso(ends)})
+            self._changed(
+                conn,
+                who,
+                "pin.add",
+                {"query": shown, "article_ids": ids, "starts": iso(starts), "ends": iso(ends)},
+            )
         return pins
 
     def delete_pin(self, pin_id: int, who: str) -> bool:
         with opened(self.path) as conn, transaction(conn):
-            row = conn.execute("SELECT query, article_id FROM pins WHERE id = ?",
-                               (pin_id,)).fetchone()
+            row = conn.execute(
+                "SELECT query, article_id FROM pins WHERE id = ?", (pin_id,)
+            ).fetchone()
             if row is None:
                 return False
             conn.execute("DELETE FROM pins WHERE id = ?", (pin_id,))
-            self._changed(conn, who, "pin.delete", {"id": pin_id, "query": row[0],
-                                                    "article_id": row[1]})
+            self._changed(
+                conn, who, "pin.delete", {"id": pin_id, "query": row[0], "article_id": row[1]}
+            )
         return True
 
     def export_data(self) -> dict[str, Any]:
         editorial = self.read()
         return {
             "format": EXPORT_FORMAT,
-            "synonyms": [{"kind": r.kind, "terms": list(r.terms),
-                          "expansions": list(r.expansions)} for r in editorial.synonyms.rules],
-            "pins": [{"query": p.query, "article_id": p.article_id, "rank": p.rank,
-                      "starts": iso(p.starts), "ends": iso(p.ends)} for p in editorial.pins],
+            "synonyms": [
+                {"kind": r.kind, "terms": list(r.terms), "expansions": list(r.expansions)}
+                for r in editorial.synonyms.rules
+            ],
+            "pins": [
+                {
+                    "query": p.query,
+                    "article_id": p.article_id,
+                    "rank": p.rank,
+                    "starts": iso(p.starts),
+                    "ends": iso(p.ends),
+                }
+                for p in editorial.pins
+            ],
         }
 
     def import_data(self, data: Any, who: str) -> tuple[int, int]:
@@ -183,8 +216,7 @@ class EditorialStore:
         Everything is checked before anything changes; returns (rules, pins) imported.
         """
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise EditorialError(f'not an export of this tool (expected "format": '
-                                 f"{EXPORT_FORMAT})")
+            raise EditorialError(f'not an export of this tool (expected "format": {EXPORT_FORMAT})')
         rules: list[SynonymRule] = []
         for n, item in enumerate(data.get("synonyms") or [], 1):
             try:
@@ -193,9 +225,13 @@ class EditorialStore:
                 raise EditorialError(f"synonyms[{n}]: {exc}") from None
         pins: list[tuple[str, str, str, int, float | None, float | None]] = []
         for n, item in enumerate(data.get("pins") or [], 1):
-            if not isinstance(item, dict) or not isinstance(item.get("query"), str) \
-                    or not isinstance(item.get("article_id"), str) \
-                    or not query_key(item["query"]) or not item["article_id"].strip():
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("query"), str)
+                or not isinstance(item.get("article_id"), str)
+                or not query_key(item["query"])
+                or not item["article_id"].strip()
+            ):
                 raise EditorialError(f"pins[{n}]: needs query and article_id")
             try:
                 starts = parse_time(item.get("starts"), "starts")
@@ -203,16 +239,26 @@ class EditorialStore:
             except EditorialError as exc:
                 raise EditorialError(f"pins[{n}]: {exc.message}") from None
             rank = item.get("rank", n)
-            pins.append((display_form(item["query"]), query_key(item["query"]),
-                         item["article_id"].strip(), int(rank) if isinstance(rank, int) else n,
-                         starts, ends))
+            pins.append(
+                (
+                    display_form(item["query"]),
+                    query_key(item["query"]),
+                    item["article_id"].strip(),
+                    int(rank) if isinstance(rank, int) else n,
+                    starts,
+                    ends,
+                )
+            )
         with opened(self.path) as conn, transaction(conn):
             conn.execute("DELETE FROM synonyms")
             conn.execute("DELETE FROM pins")
             for rule in rules:
                 self._insert_rule(conn, rule)
-            conn.executemany("INSERT INTO pins (query, query_key, article_id, rank, starts, ends)"
-                             " VALUES (?, ?, ?, ?, ?, ?)", pins)
+            conn.executemany(
+                "INSERT INTO pins (query, query_key, article_id, rank, starts, ends)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                pins,
+            )
             self._changed(conn, who, "import", {"synonyms": len(rules), "pins": len(pins)})
         return len(rules), len(pins)
 
@@ -220,32 +266,48 @@ class EditorialStore:
     def _insert_rule(conn: sqlite3.Connection, rule: SynonymRule) -> int:
         cursor = conn.execute(
             "INSERT INTO synonyms (kind, terms, expansions) VALUES (?, ?, ?)",
-            (rule.kind, json.dumps(list(rule.terms), ensure_ascii=False),
-             json.dumps(list(rule.expansions), ensure_ascii=False)))
+            (
+                rule.kind,
+                json.dumps(list(rule.terms), ensure_ascii=False),
+                json.dumps(list(rule.expansions), ensure_ascii=False),
+            ),
+        )
         return int(cursor.lastrowid or 0)
 
     @staticmethod
-    def _insert_pins(conn: sqlite3.Connection, query: str, key: str, ids: list[str],
-                     starts: float | None, ends: float | None) -> list[Pin]:
-        row = conn.execute("SELECT COALESCE(MAX(rank), 0) FROM pins WHERE query_key = ?",
-                           (key,)).fetchone()
+    def _insert_pins(
+        conn: sqlite3.Connection,
+        query: str,
+        key: str,
+        ids: list[str],
+        starts: float | None,
+        ends: float | None,
+    ) -> list[Pin]:
+        row = conn.execute(
+            "SELECT COALESCE(MAX(rank), 0) FROM pins WHERE query_key = ?", (key,)
+        ).fetchone()
         pins = []
         for offset, article_id in enumerate(ids, 1):
             rank = int(row[0]) + offset
             cursor = conn.execute(
                 "INSERT INTO pins (query, query_key, article_id, rank, starts, ends) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (query, key, article_id, rank, starts, ends))
-            pins.append(Pin(int(cursor.lastrowid or 0), query, key, article_id, rank, starts,
-                            ends))
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (query, key, article_id, rank, starts, ends),
+            )
+            pins.append(Pin(int(cursor.lastrowid or 0), query, key, article_id, rank, starts, ends))
         return pins
 
     @staticmethod
-    def _changed(conn: sqlite3.Connection, who: str, action: str,
-                 detail: Mapping[str, Any]) -> None:
-        conn.execute("INSERT INTO audit (at, who, action, detail) VALUES (?, ?, ?, ?)",
-                     (time.time(), who, action, json.dumps(detail, ensure_ascii=False)))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('editorial_version', ?)",
-                     (secrets.token_hex(8),))
+    def _changed(
+        conn: sqlite3.Connection, who: str, action: str, detail: Mapping[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO audit (at, who, action, detail) VALUES (?, ?, ?, ?)",
+            (time.time(), who, action, json.dumps(detail, ensure_ascii=False)),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('editorial_version', ?)", (secrets.token_hex(8),)
+        )
 
 
 class LiveEditorial:
@@ -286,8 +348,11 @@ class LiveEditorial:
                     self._editorial = read_editorial(conn)
         except (StorageError, sqlite3.Error, ValueError) as exc:
             if not self._warned:
-                log.warning("synonyms and pins cannot be read from %s (%s); keeping the "
-                            "previous ones", self.path, exc)
+                log.warning(
+                    "synonyms and pins cannot be read from %s (%s); keeping the previous ones",
+                    self.path,
+                    exc,
+                )
                 self._warned = True
             return
         self._warned = False

@@ -56,11 +56,14 @@ class Engine:
 
     def __init__(self, settings: Settings, ranking: RankingConfig | None = None) -> None:
         self.settings = settings
-        self.ranking = replace(ranking or RankingConfig(),
-                               recency_weight=settings.recency_weight,
-                               recency_half_life_days=settings.recency_half_life_days)
-        self.lifecycle = Lifecycle(IndexRoot(settings.index_dir), self.ranking,
-                                   settings.refresh_interval_s)
+        self.ranking = replace(
+            ranking or RankingConfig(),
+            recency_weight=settings.recency_weight,
+            recency_half_life_days=settings.recency_half_life_days,
+        )
+        self.lifecycle = Lifecycle(
+            IndexRoot(settings.index_dir), self.ranking, settings.refresh_interval_s
+        )
 
     # --- lifecycle ---
 
@@ -80,8 +83,12 @@ class Engine:
         extra: dict[str, Any] = {"segments": len(served.reader.segments)}
         if self.lifecycle.problem:
             extra["problem"] = self.lifecycle.problem
-        return IndexStatus(generation=served.id, documents=served.reader.documents,
-                           built_at=meta.get("built_at"), extra=extra)
+        return IndexStatus(
+            generation=served.id,
+            documents=served.reader.documents,
+            built_at=meta.get("built_at"),
+            extra=extra,
+        )
 
     # --- search ---
 
@@ -100,18 +107,20 @@ class Engine:
         served.results.put(request, result)
         return result
 
-    def _corrected(self, served: Served, request: SearchRequest,
-                   started: float) -> SearchResult | None:
+    def _corrected(
+        self, served: Served, request: SearchRequest, started: float
+    ) -> SearchResult | None:
         """The results of the corrected query when it finds clearly more (``search.correction``),
         the reader's query kept in ``query``; None when there is no such correction."""
         suggestions = served.suggestions
         corrected = corrected_query(suggestions.vocabulary, request.query)
         if corrected is None:
             return None
-        holding_all = [suggestions.docs_with_all(parse_query(q, served.analyzers).stems)
-                       for q in (request.query, corrected)]
-        before, after = (0 if docs is None else int(np.count_nonzero(docs))
-                         for docs in holding_all)
+        holding_all = [
+            suggestions.docs_with_all(parse_query(q, served.analyzers).stems)
+            for q in (request.query, corrected)
+        ]
+        before, after = (0 if docs is None else int(np.count_nonzero(docs)) for docs in holding_all)
         if not clearly_more(before, after):
             return None
         better = self._search(served, replace(request, query=corrected), started)
@@ -125,13 +134,22 @@ class Engine:
         if request.synonyms is not None:  # the newsroom's synonyms, as lighter optional clauses
             parsed = request.synonyms.expand(parsed, served.analyzers)
         if parsed.is_empty:
-            return SearchResult(request.query, 0, request.page, request.per_page,
-                                _ms(started), (), (), stopwords_only=is_stop_words_only(parsed))
+            return SearchResult(
+                request.query,
+                0,
+                request.page,
+                request.per_page,
+                _ms(started),
+                (),
+                (),
+                stopwords_only=is_stop_words_only(parsed),
+            )
         scorer = score(reader, served.norms, parsed, config)
         for clause in parsed.expansions:  # synonyms, weighted below the words typed
             holding = docs_with(reader, clause, deadline) if len(clause.stems) > 1 else None
-            score_expansion(scorer, clause, reader.postings, served.norms.fields,
-                            config.field_weights, holding)
+            score_expansion(
+                scorer, clause, reader.postings, served.norms.fields, config.field_weights, holding
+            )
         mask = scorer.count > 0
         mask &= filters(reader, parsed, request, deadline)
         facets = section_facets(reader, mask)
@@ -147,23 +165,41 @@ class Engine:
         else:
             recency = served.recency(config.recency_weight, config.recency_half_life_days)
             scores = scorer.finish(recency)
-            order = top_documents(scores, candidates, max(window, config.rerank_depth),
-                                  tiebreak=reader.published)
+            order = top_documents(
+                scores, candidates, max(window, config.rerank_depth), tiebreak=reader.published
+            )
             order = rerank(reader, parsed, scores, order, config, deadline)
         check(deadline)
-        page = order[window - request.per_page:window]
+        page = order[window - request.per_page : window]
         numbers: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         # marked_stems holds the synonyms' stems too: a hit found through one shows it.
-        hits = tuple(self._hit(served, int(d), float(scorer.scores[d]), parsed.marked_stems,
-                               numbers) for d in page.tolist())
+        hits = tuple(
+            self._hit(served, int(d), float(scorer.scores[d]), parsed.marked_stems, numbers)
+            for d in page.tolist()
+        )
         suggestion = None
         if total < config.suggest_below:
             suggestion = served.suggestions.did_you_mean(request.query)
-        return SearchResult(request.query, total, request.page, request.per_page, _ms(started),
-                            hits, facets, suggestion, expansions=parsed.applied_expansions)
+        return SearchResult(
+            request.query,
+            total,
+            request.page,
+            request.per_page,
+            _ms(started),
+            hits,
+            facets,
+            suggestion,
+            expansions=parsed.applied_expansions,
+        )
 
-    def _hit(self, served: Served, docnum: int, score: float, stems: tuple[str, ...] | None,
-             numbers: dict[tuple[int, tuple[str, ...]], list[int]] | None = None) -> Hit:
+    def _hit(
+        self,
+        served: Served,
+        docnum: int,
+        score: float,
+        stems: tuple[str, ...] | None,
+        numbers: dict[tuple[int, tuple[str, ...]], list[int]] | None = None,
+    ) -> Hit:
         reader = served.reader
         stored = reader.stored(docnum)
         title = stored.get("title") or ""
@@ -202,8 +238,9 @@ class Engine:
 
     # --- similar articles and suggestions ---
 
-    def similar(self, article_id: str, *, limit: int = 5,
-                same_section: bool = False) -> SimilarResult:
+    def similar(
+        self, article_id: str, *, limit: int = 5, same_section: bool = False
+    ) -> SimilarResult:
         served = self.lifecycle.current()
         key = ("similar", article_id, limit, same_section)
         cached = served.results.get(key)
@@ -213,8 +250,13 @@ class Engine:
         if source is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         view = served.similar_view
-        found = similar.rank(view, similar.source_of_article(view, source), limit=limit,
-                             same_section=same_section, ranking=self.ranking)
+        found = similar.rank(
+            view,
+            similar.source_of_article(view, source),
+            limit=limit,
+            same_section=same_section,
+            ranking=self.ranking,
+        )
         result = SimilarResult(article_id, self._similar_hits(served, found))
         served.results.put(key, result)
         return result
@@ -223,8 +265,9 @@ class Engine:
         """Articles similar to a text not yet published (``POST /similar``); dated like the
         newest article, as a text being written belongs to the latest news."""
         served = self.lifecycle.current()
-        source = similar.Source(title=title, summary="", body=body,
-                                published=served.reader.newest_day)
+        source = similar.Source(
+            title=title, summary="", body=body, published=served.reader.newest_day
+        )
         found = similar.rank(served.similar_view, source, limit=limit, ranking=self.ranking)
         return SimilarResult(None, self._similar_hits(served, found))
 
@@ -257,12 +300,17 @@ class Engine:
             if not reader.live[docnum]:  # deleted or replaced since its segment was written
                 continue
             stored = reader.stored(docnum)
-            articles.append(ArticleLink(stored["id"], stored.get("title") or "",
-                                        stored.get("url") or "", _sections(stored)))
+            articles.append(
+                ArticleLink(
+                    stored["id"],
+                    stored.get("title") or "",
+                    stored.get("url") or "",
+                    _sections(stored),
+                )
+            )
             if len(articles) == ARTICLES_SHOWN:
                 break
-        result = SuggestResult(prefix, tuple(c.text for c in shown), tuple(shown),
-                               tuple(articles))
+        result = SuggestResult(prefix, tuple(c.text for c in shown), tuple(shown), tuple(articles))
         served.results.put(key, result)
         return result
 

@@ -23,8 +23,9 @@ class SearchError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, parameter: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, parameter: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.parameter = parameter

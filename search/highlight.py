@@ -25,8 +25,9 @@ import numpy as np
 SNIPPET_CHARS = 200
 LEAD_CHARS = 40  # context kept before the first matched word of a passage
 MAX_ANCHORS = 64  # matched words tried as the start of a passage (the first ones)
-_ELIDED = frozenset({"l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu",
-                     "puisqu"})
+_ELIDED = frozenset(
+    {"l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"}
+)
 _SPACES = re.compile(r"\s+")
 _JOINERS = frozenset({"-", "\u2010", "\u2011"})  # inside a compound: one mark for its parts
 
@@ -40,8 +41,9 @@ class Spans:
     keys: np.ndarray
 
     @classmethod
-    def match(cls, starts: np.ndarray, ends: np.ndarray, terms: np.ndarray,
-              numbers: Sequence[int]) -> Spans:
+    def match(
+        cls, starts: np.ndarray, ends: np.ndarray, terms: np.ndarray, numbers: Sequence[int]
+    ) -> Spans:
         """Spans whose token's term number is one of ``numbers`` (the query's stems, as the
         text's segment numbers them; -1 for a stem the segment lacks) match it."""
         wanted = np.asarray(numbers, dtype=np.int64)
@@ -61,7 +63,7 @@ def _lead(text: str, start: int) -> int:
     head = start - 1
     while head > 0 and text[head - 1].isalpha():
         head -= 1
-    return head if text[head:start - 1].lower() in _ELIDED else start
+    return head if text[head : start - 1].lower() in _ELIDED else start
 
 
 def _marked(text: str, spans: Spans, first: int, last: int) -> list[tuple[int, int]]:
@@ -69,7 +71,7 @@ def _marked(text: str, spans: Spans, first: int, last: int) -> list[tuple[int, i
     marked: list[tuple[int, int]] = []
     for i in np.flatnonzero(spans.keys[first:last] >= 0).tolist():
         word_start, word_end = int(spans.starts[first + i]), int(spans.ends[first + i])
-        if marked and text[marked[-1][1]:word_start] in _JOINERS:
+        if marked and text[marked[-1][1] : word_start] in _JOINERS:
             marked[-1] = (marked[-1][0], word_end)
         else:
             marked.append((word_start, word_end))
@@ -122,7 +124,7 @@ def snippet(text: str, spans: Spans, size: int = SNIPPET_CHARS) -> str:
     if best_last >= n:  # the passage holds the last word: what closes the text too (" %")
         end = len(text)
     # Keep the punctuation that closes the passage's last sentence, if it is right there.
-    while end < len(text) and text[end] in ".!?»)\"":
+    while end < len(text) and text[end] in '.!?»)"':
         end += 1
     body = _render(text, spans, best_first, best_last, start, end)
     prefix = "… " if start > 0 else ""

@@ -107,8 +107,9 @@ class Served:
         a search on the shared corpus)."""
         key = (weight, half_life_days)
         if key not in self._recency:
-            self._recency[key] = recency_factor(self.reader.published, weight, half_life_days,
-                                                self.reader.newest_day)
+            self._recency[key] = recency_factor(
+                self.reader.published, weight, half_life_days, self.reader.newest_day
+            )
         return self._recency[key]
 
     def close(self) -> None:
@@ -123,8 +124,9 @@ class _Opening:
         self.served: Served | None = None
         self.error: Exception | None = None
         self.done = threading.Event()
-        threading.Thread(target=self._open, args=(config,), name=f"open-{generation.id}",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._open, args=(config,), name=f"open-{generation.id}", daemon=True
+        ).start()
 
     def _open(self, config: RankingConfig) -> None:
         try:
@@ -162,22 +164,25 @@ class Lifecycle:
         """The generation to answer from (see the module docstring)."""
         served = self._served
         watched = self._watcher is not None and self._watcher.is_alive()
-        if served is not None and self._opening is None and (
-                watched or time.monotonic() - self._checked_at < self.refresh_interval_s):
+        if (
+            served is not None
+            and self._opening is None
+            and (watched or time.monotonic() - self._checked_at < self.refresh_interval_s)
+        ):
             return served
         with self._lock:
             self._refresh(wait=SWITCH_WAIT_S)
             if self._served is None:
-                raise IndexUnavailable(self.problem or "the index is being opened; try again "
-                                                       "in a moment")
+                raise IndexUnavailable(
+                    self.problem or "the index is being opened; try again in a moment"
+                )
             return self._served
 
     def watch(self) -> None:
         """Look for new generations from a thread, every ``refresh_interval`` (after a fork)."""
         if self._watcher is not None or self.refresh_interval_s <= 0:
             return
-        self._watcher = threading.Thread(target=self._watch, name="presse-generations",
-                                         daemon=True)
+        self._watcher = threading.Thread(target=self._watch, name="presse-generations", daemon=True)
         self._watcher.start()
 
     def _watch(self) -> None:
@@ -216,8 +221,11 @@ class Lifecycle:
         try:
             generation = self.root.current()
         except (GenerationError, OSError) as exc:
-            reason = str(exc) if isinstance(exc, GenerationError) else (
-                f"the index root cannot be read ({type(exc).__name__})")
+            reason = (
+                str(exc)
+                if isinstance(exc, GenerationError)
+                else (f"the index root cannot be read ({type(exc).__name__})")
+            )
             if self._served is not None and self.problem != reason:
                 log.error("%s; still serving generation %s", reason, self._served.id)
             self.problem = reason
@@ -235,10 +243,10 @@ class Lifecycle:
         if opening.served is None:
             assert opening.error is not None
             self._refused = opening.generation.id
-            self.problem = (f"generation {opening.generation.id} was refused: "
-                            f"{_why(opening.error)}")
-            log.error("%s; still serving %s", self.problem,
-                      self._served.id if self._served else "nothing")
+            self.problem = f"generation {opening.generation.id} was refused: {_why(opening.error)}"
+            log.error(
+                "%s; still serving %s", self.problem, self._served.id if self._served else "nothing"
+            )
             return
         # The old generation is not closed here: a request in another thread may still hold
         # it. It is closed RETIRE_AFTER_S later (or with the lifecycle).
@@ -247,5 +255,8 @@ class Lifecycle:
         self._served = opening.served
         self._refused = None
         self.problem = None
-        log.info("serving generation %s (%d documents)", opening.served.id,
-                 opening.served.reader.documents)
+        log.info(
+            "serving generation %s (%d documents)",
+            opening.served.id,
+            opening.served.reader.documents,
+        )

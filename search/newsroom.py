@@ -52,8 +52,7 @@ class PopularQueries:
             return []
         try:
             with opened(self.path, busy_ms=0, create=False) as conn:
-                return popular(conn, now=time.time(), min_count=self.min_count,
-                               limit=POPULAR_KEPT)
+                return popular(conn, now=time.time(), min_count=self.min_count, limit=POPULAR_KEPT)
         except (StorageError, sqlite3.Error) as exc:
             log.warning("popular queries cannot be read from %s (%s)", self.path, exc)
             return self._queries
@@ -66,8 +65,11 @@ class Newsroom:
         path = settings.analytics_path
         self.recorder: Recorder | None = None
         if settings.analytics_enabled:
-            self.recorder = Recorder(path, queue_size=settings.analytics_queue_size,
-                                     retention_days=settings.analytics_retention_days)
+            self.recorder = Recorder(
+                path,
+                queue_size=settings.analytics_queue_size,
+                retention_days=settings.analytics_retention_days,
+            )
         self.editorial = LiveEditorial(path, settings.refresh_interval_s)
         self.store = EditorialStore(path)
         self.guard = AdminGuard(settings.admin_tokens) if settings.admin_tokens else None

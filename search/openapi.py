@@ -359,11 +359,16 @@ SCHEMAS: dict[str, Any] = {
             "generation": {"type": "string", "description": "id of the open index generation"},
             "documents": {"type": "integer", "minimum": 0},
             "built_at": {"type": ["string", "null"], "description": "ISO 8601"},
-            "segments": {"type": "integer", "minimum": 0,
-                         "description": "segments of the open generation"},
-            "problem": {"type": "string",
-                        "description": "why a newer generation is not served (a refused "
-                                       "generation, a damaged CURRENT); the open one still is"},
+            "segments": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "segments of the open generation",
+            },
+            "problem": {
+                "type": "string",
+                "description": "why a newer generation is not served (a refused "
+                "generation, a damaged CURRENT); the open one still is",
+            },
         },
     },
 }

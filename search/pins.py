@@ -36,8 +36,14 @@ class Pin:
         return started and (self.ends is None or now < self.ends)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "query": self.query, "article_id": self.article_id,
-                "rank": self.rank, "starts": iso(self.starts), "ends": iso(self.ends)}
+        return {
+            "id": self.id,
+            "query": self.query,
+            "article_id": self.article_id,
+            "rank": self.rank,
+            "starts": iso(self.starts),
+            "ends": iso(self.ends),
+        }
 
 
 def iso(moment: float | None) -> str | None:
@@ -51,13 +57,15 @@ def pinned_ids(pins: Iterable[Pin], query: str, now: float) -> list[str]:
     key = query_key(query)
     if not key:
         return []
-    chosen = sorted((p for p in pins if p.query_key == key and p.active(now)),
-                    key=lambda p: (p.rank, p.id))
+    chosen = sorted(
+        (p for p in pins if p.query_key == key and p.active(now)), key=lambda p: (p.rank, p.id)
+    )
     return list(dict.fromkeys(p.article_id for p in chosen))[:MAX_PINNED]
 
 
-def with_pins(answer: Mapping[str, Any],
-              pinned_hits: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def with_pins(
+    answer: Mapping[str, Any], pinned_hits: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """The JSON answer of a search with ``pinned_hits`` (JSON hits of the pinned articles that
     still exist) first on page 1, and out of the other hits on every page."""
     pinned_ids_ = {hit["id"] for hit in pinned_hits}

@@ -132,8 +132,9 @@ def parse_query(text: str, analyzers: tuple[Any, Any] | None = None) -> ParsedQu
             negated = word.startswith("-") and len(word) > 1
             if fold(word).strip("?¿!.,;:") in QUESTION_WORDS:
                 continue
-            clauses.append(make_clause(word[1:] if negated else word, analyzers,
-                                       phrase=False, negated=negated))
+            clauses.append(
+                make_clause(word[1:] if negated else word, analyzers, phrase=False, negated=negated)
+            )
         else:
             clauses.append(make_clause(quoted, analyzers, phrase=True, negated=bool(minus)))
     return ParsedQuery(text, tuple(c for c in clauses if c.stems or c.surfaces))
@@ -152,20 +153,25 @@ def check_limits(parsed: ParsedQuery) -> None:
     """Raise ``BadQuery`` (naming ``q`` and the limit) for a query that asks too much."""
     phrases = sum(1 for c in parsed.clauses if c.phrase and len(c.stems) > 1)
     if phrases > MAX_PHRASES:
-        raise BadQuery(f"q holds {phrases} quoted phrases; at most {MAX_PHRASES} are allowed",
-                       parameter="q")
+        raise BadQuery(
+            f"q holds {phrases} quoted phrases; at most {MAX_PHRASES} are allowed", parameter="q"
+        )
     exclusions = len(parsed.negative)
     if exclusions > MAX_EXCLUSIONS:
-        raise BadQuery(f"q excludes {exclusions} words or phrases; at most {MAX_EXCLUSIONS} are "
-                       "allowed", parameter="q")
+        raise BadQuery(
+            f"q excludes {exclusions} words or phrases; at most {MAX_EXCLUSIONS} are allowed",
+            parameter="q",
+        )
     terms = len({t for c in parsed.clauses for t in c.stems})
     if terms > MAX_TERMS:
-        raise BadQuery(f"q holds {terms} distinct words; at most {MAX_TERMS} are allowed",
-                       parameter="q")
+        raise BadQuery(
+            f"q holds {terms} distinct words; at most {MAX_TERMS} are allowed", parameter="q"
+        )
+
+
 def is_stop_words_only(parsed: ParsedQuery) -> bool:
     """True when the reader typed words but every one is a stop word or a question word
     (``les``, ``comment pourquoi``): the page says so, rather than "check the spelling"."""
     return not parsed.clauses and any(
-        word not in _OPERATORS and any(ch.isalnum() for ch in word)
-        for word in parsed.text.split()
+        word not in _OPERATORS and any(ch.isalnum() for ch in word) for word in parsed.text.split()
     )

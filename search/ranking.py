@@ -57,8 +57,11 @@ class RankingConfig:
 
     @property
     def field_weights(self) -> dict[str, float]:
-        return {"title": self.title_weight, "summary": self.summary_weight,
-                "body": self.body_weight}
+        return {
+            "title": self.title_weight,
+            "summary": self.summary_weight,
+            "body": self.body_weight,
+        }
 
 
 def length_norms(lengths: np.ndarray, live: np.ndarray, b: float) -> np.ndarray:
@@ -87,8 +90,13 @@ class Scorer:
         self.term_idf: dict[str, float] = {}
         self._tf = np.zeros(n_docs, dtype=np.float32)
 
-    def add_term(self, term: str, fields: Sequence[tuple[Postings, float, np.ndarray]],
-                 weight: float = 1.0, count_match: bool = True) -> np.ndarray:
+    def add_term(
+        self,
+        term: str,
+        fields: Sequence[tuple[Postings, float, np.ndarray]],
+        weight: float = 1.0,
+        count_match: bool = True,
+    ) -> np.ndarray:
         """Add one term's BM25F score; ``fields`` holds (postings, field weight, length norms).
 
         Returns the documents that hold the term.
@@ -127,8 +135,9 @@ class Scorer:
         return scores
 
 
-def recency_factor(published_days: np.ndarray, weight: float, half_life_days: float,
-                   reference_day: float) -> np.ndarray | None:
+def recency_factor(
+    published_days: np.ndarray, weight: float, half_life_days: float, reference_day: float
+) -> np.ndarray | None:
     """``1 + weight * 0.5 ** (age / half_life)``; age counted from ``reference_day`` (the newest
     article, so an archive is not all 'old'); undated articles get no boost."""
     if weight <= 0 or not len(published_days):
@@ -138,8 +147,9 @@ def recency_factor(published_days: np.ndarray, weight: float, half_life_days: fl
     return (1.0 + np.nan_to_num(boost, nan=0.0)).astype(np.float32)
 
 
-def top_documents(scores: np.ndarray, candidates: np.ndarray, k: int,
-                  tiebreak: np.ndarray | None = None) -> np.ndarray:
+def top_documents(
+    scores: np.ndarray, candidates: np.ndarray, k: int, tiebreak: np.ndarray | None = None
+) -> np.ndarray:
     """The ``k`` best of ``candidates`` by score, best first; ties go to the larger ``tiebreak``
     (the publication day: recent first)."""
     if not len(candidates):
@@ -153,8 +163,7 @@ def top_documents(scores: np.ndarray, candidates: np.ndarray, k: int,
     if tiebreak is None:
         order = np.argsort(-scores[candidates], kind="stable")
     else:
-        order = np.lexsort((-np.nan_to_num(tiebreak[candidates], nan=-1e9),
-                            -scores[candidates]))
+        order = np.lexsort((-np.nan_to_num(tiebreak[candidates], nan=-1e9), -scores[candidates]))
     return candidates[order][:k]
 
 
@@ -177,5 +186,4 @@ def has_phrase(positions: Sequence[Sequence[int]]) -> bool:
     if not positions or any(not p for p in positions):
         return False
     later = [set(p) for p in positions[1:]]
-    return any(all(start + k + 1 in later[k] for k in range(len(later)))
-               for start in positions[0])
+    return any(all(start + k + 1 in later[k] for k in range(len(later))) for start in positions[0])

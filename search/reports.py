@@ -44,8 +44,13 @@ class Period:
         return {"from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
-def period(first: date | None = None, last: date | None = None, *, days: int = DEFAULT_DAYS,
-           today: date | None = None) -> Period:
+def period(
+    first: date | None = None,
+    last: date | None = None,
+    *,
+    days: int = DEFAULT_DAYS,
+    today: date | None = None,
+) -> Period:
     """``first``..``last``; a missing end is today, a missing start ``days`` before the end."""
     last = last or today or datetime.now(UTC).date()
     first = first or last - timedelta(days=days - 1)
@@ -84,9 +89,10 @@ _SUMMARY_COLUMNS = """COUNT(*), SUM(c.n IS NOT NULL), SUM(c.n), SUM(c.n * c.pos)
 
 
 def summary(conn: sqlite3.Connection, span: Period) -> dict[str, Any]:
-    row = conn.execute(f"{_SEARCHES} SELECT {_SUMMARY_COLUMNS} FROM s "
-                       "LEFT JOIN c USING (query_id)",
-                       {"start": span.start, "end": span.end}).fetchone()
+    row = conn.execute(
+        f"{_SEARCHES} SELECT {_SUMMARY_COLUMNS} FROM s LEFT JOIN c USING (query_id)",
+        {"start": span.start, "end": span.end},
+    ).fetchone()
     return _summary_row(row)
 
 
@@ -94,43 +100,60 @@ def series(conn: sqlite3.Connection, span: Period, by: By = "day") -> list[dict[
     """``summary`` per day (``2026-11-29``) or ISO week (``2026-W48``), oldest first."""
     # ISO week: the year and day-of-year of the week's Thursday (-3 days, then next Thursday).
     thursday = "s.at, 'unixepoch', '-3 days', 'weekday 4'"
-    bucket = ("date(s.at, 'unixepoch')" if by == "day"
-              else f"strftime('%Y', {thursday}) || '-W' || "
-                   f"printf('%02d', (strftime('%j', {thursday}) - 1) / 7 + 1)")
-    rows = conn.execute(f"{_SEARCHES} SELECT {bucket} AS bucket, {_SUMMARY_COLUMNS} FROM s "
-                        "LEFT JOIN c USING (query_id) GROUP BY bucket ORDER BY bucket",
-                        {"start": span.start, "end": span.end}).fetchall()
+    bucket = (
+        "date(s.at, 'unixepoch')"
+        if by == "day"
+        else f"strftime('%Y', {thursday}) || '-W' || "
+        f"printf('%02d', (strftime('%j', {thursday}) - 1) / 7 + 1)"
+    )
+    rows = conn.execute(
+        f"{_SEARCHES} SELECT {bucket} AS bucket, {_SUMMARY_COLUMNS} FROM s "
+        "LEFT JOIN c USING (query_id) GROUP BY bucket ORDER BY bucket",
+        {"start": span.start, "end": span.end},
+    ).fetchall()
     return [{by: row[0], **_summary_row(row[1:])} for row in rows]
 
 
-def _queries(conn: sqlite3.Connection, span: Period, where: str, having: str,
-             limit: int) -> list[dict[str, Any]]:
+def _queries(
+    conn: sqlite3.Connection, span: Period, where: str, having: str, limit: int
+) -> list[dict[str, Any]]:
     rows = conn.execute(
         f"{_SEARCHES} SELECT MIN(s.query), COUNT(*), AVG(s.total), SUM(c.n IS NOT NULL) "
         f"FROM s LEFT JOIN c USING (query_id) WHERE {where} GROUP BY s.query_key "
         f"HAVING {having} ORDER BY COUNT(*) DESC, MIN(s.query) LIMIT :limit",
-        {"start": span.start, "end": span.end, "limit": limit}).fetchall()
-    return [{"query": query, "searches": n, "mean_total": round(float(total or 0), 1),
-             "ctr": _ratio(clicked, n)} for query, n, total, clicked in rows]
+        {"start": span.start, "end": span.end, "limit": limit},
+    ).fetchall()
+    return [
+        {
+            "query": query,
+            "searches": n,
+            "mean_total": round(float(total or 0), 1),
+            "ctr": _ratio(clicked, n),
+        }
+        for query, n, total, clicked in rows
+    ]
 
 
 def top_queries(conn: sqlite3.Connection, span: Period, limit: int = 20) -> list[dict[str, Any]]:
     return _queries(conn, span, "1", "1", limit)
 
 
-def no_result_queries(conn: sqlite3.Connection, span: Period,
-                      limit: int = 20) -> list[dict[str, Any]]:
+def no_result_queries(
+    conn: sqlite3.Connection, span: Period, limit: int = 20
+) -> list[dict[str, Any]]:
     return _queries(conn, span, "s.total = 0", "1", limit)
 
 
-def no_click_queries(conn: sqlite3.Connection, span: Period,
-                     limit: int = 20) -> list[dict[str, Any]]:
+def no_click_queries(
+    conn: sqlite3.Connection, span: Period, limit: int = 20
+) -> list[dict[str, Any]]:
     """Queries that found results but whose searches got no click at all."""
     return _queries(conn, span, "s.total > 0", "SUM(c.n IS NOT NULL) = 0", limit)
 
 
-def report(conn: sqlite3.Connection, span: Period, *, by: By = "day",
-           limit: int = 20) -> dict[str, Any]:
+def report(
+    conn: sqlite3.Connection, span: Period, *, by: By = "day", limit: int = 20
+) -> dict[str, Any]:
     """Every report of the period, as the admin page and ``scripts/analytics --json`` show it."""
     return {
         "period": span.to_dict(),
@@ -142,8 +165,14 @@ def report(conn: sqlite3.Connection, span: Period, *, by: By = "day",
     }
 
 
-def popular(conn: sqlite3.Connection, *, now: float, min_count: int, limit: int = 8,
-            days: int = POPULAR_DAYS) -> list[str]:
+def popular(
+    conn: sqlite3.Connection,
+    *,
+    now: float,
+    min_count: int,
+    limit: int = 8,
+    days: int = POPULAR_DAYS,
+) -> list[str]:
     """Frequent recent queries that found results and got clicks, most searched first."""
     rows = conn.execute(
         "WITH s AS (SELECT query_id, query, query_key FROM searches "
@@ -152,5 +181,6 @@ def popular(conn: sqlite3.Connection, *, now: float, min_count: int, limit: int 
         "HAVING COUNT(*) >= :min_count "
         "   AND SUM(s.query_id IN (SELECT query_id FROM clicks WHERE at >= :since)) > 0 "
         "ORDER BY COUNT(*) DESC, MIN(s.query) LIMIT :limit",
-        {"since": now - days * 86_400.0, "min_count": min_count, "limit": limit}).fetchall()
+        {"since": now - days * 86_400.0, "min_count": min_count, "limit": limit},
+    ).fetchall()
     return [row[0] for row in rows]

@@ -43,16 +43,20 @@ class SearchRequest:
         if not self.query or not self.query.strip():
             raise BadQuery("q is required: the words to search for", parameter="q")
         if len(self.query) > MAX_QUERY_CHARS:
-            raise BadQuery(f"q is {len(self.query)} characters long; at most "
-                           f"{MAX_QUERY_CHARS} are allowed", parameter="q")
+            raise BadQuery(
+                f"q is {len(self.query)} characters long; at most {MAX_QUERY_CHARS} are allowed",
+                parameter="q",
+            )
         if self.page < 1:
             raise BadQuery("page must be 1 or more", parameter="page")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}",
-                           parameter="per_page")
+            raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}", parameter="per_page")
         if self.page * self.per_page > MAX_RESULT_WINDOW:
-            raise BadQuery(f"page x per_page may not exceed {MAX_RESULT_WINDOW}: refine the "
-                           "query or filter instead of paging this deep", parameter="page")
+            raise BadQuery(
+                f"page x per_page may not exceed {MAX_RESULT_WINDOW}: refine the "
+                "query or filter instead of paging this deep",
+                parameter="page",
+            )
         if self.sort not in SORTS:
             raise BadQuery("sort must be 'relevance' or 'date'", parameter="sort")
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -152,8 +156,7 @@ class ArticleLink:
     section: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "url": self.url,
-                "section": list(self.section)}
+        return {"id": self.id, "title": self.title, "url": self.url, "section": list(self.section)}
 
 
 @dataclass(frozen=True)
@@ -185,5 +188,8 @@ class IndexStatus:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"generation": self.generation, "documents": self.documents,
-                "built_at": self.built_at} | self.extra
+        return {
+            "generation": self.generation,
+            "documents": self.documents,
+            "built_at": self.built_at,
+        } | self.extra

@@ -35,24 +35,30 @@ class Norms:
     """BM25 length norms of one generation for one ``b``, computed once per generation."""
 
     def __init__(self, reader: GenerationReader, b: float) -> None:
-        self.fields = {name: length_norms(reader.lengths[name], reader.live, b)
-                       for name in TEXT_FIELDS}
+        self.fields = {
+            name: length_norms(reader.lengths[name], reader.live, b) for name in TEXT_FIELDS
+        }
         self.surface = length_norms(reader.surface_lengths, reader.live, b)
 
 
-def score(reader: GenerationReader, norms: Norms, parsed: ParsedQuery,
-          config: RankingConfig) -> Scorer:
+def score(
+    reader: GenerationReader, norms: Norms, parsed: ParsedQuery, config: RankingConfig
+) -> Scorer:
     """BM25F of the query's stems, plus its exact forms (unstemmed, folded)."""
     scorer = Scorer(reader.n_docs, config)
     weights = config.field_weights
     for term in parsed.stems:
-        scorer.add_term(term, [(reader.postings(f, term), w, norms.fields[f])
-                               for f, w in weights.items()])
+        scorer.add_term(
+            term, [(reader.postings(f, term), w, norms.fields[f]) for f, w in weights.items()]
+        )
     if config.exact_weight > 0:
         for folded in parsed.surfaces:
-            scorer.add_term("=" + folded,
-                            [(reader.surface_postings(folded), 1.0, norms.surface)],
-                            weight=config.exact_weight, count_match=False)
+            scorer.add_term(
+                "=" + folded,
+                [(reader.surface_postings(folded), 1.0, norms.surface)],
+                weight=config.exact_weight,
+                count_match=False,
+            )
     return scorer
 
 
@@ -90,8 +96,9 @@ def docs_with(reader: GenerationReader, clause: Clause, deadline: float) -> np.n
     return found
 
 
-def filters(reader: GenerationReader, parsed: ParsedQuery, request: SearchRequest,
-            deadline: float) -> np.ndarray:
+def filters(
+    reader: GenerationReader, parsed: ParsedQuery, request: SearchRequest, deadline: float
+) -> np.ndarray:
     """The documents that pass the query's phrases and exclusions and the request's filters."""
     keep = reader.live.copy()
     for clause in parsed.required_phrases:
@@ -117,8 +124,10 @@ def filters(reader: GenerationReader, parsed: ParsedQuery, request: SearchReques
 
 
 def section_facets(reader: GenerationReader, mask: np.ndarray) -> tuple[FacetValue, ...]:
-    counts = [FacetValue(value, int(np.count_nonzero(mask[docs])))
-              for value, docs in reader.sections.items()]
+    counts = [
+        FacetValue(value, int(np.count_nonzero(mask[docs])))
+        for value, docs in reader.sections.items()
+    ]
     return tuple(sorted((f for f in counts if f.count), key=lambda f: (-f.count, f.value)))
 
 
@@ -141,8 +150,14 @@ def proximity_pairs(parsed: ParsedQuery, config: RankingConfig) -> list[tuple[st
     return [(a, b) for a, b in dict.fromkeys(pairs) if a != b][: config.max_proximity_pairs]
 
 
-def rerank(reader: GenerationReader, parsed: ParsedQuery, scores: np.ndarray,
-           order: np.ndarray, config: RankingConfig, deadline: float) -> np.ndarray:
+def rerank(
+    reader: GenerationReader,
+    parsed: ParsedQuery,
+    scores: np.ndarray,
+    order: np.ndarray,
+    config: RankingConfig,
+    deadline: float,
+) -> np.ndarray:
     """Add the proximity bonus to the best ``rerank_depth`` documents and sort them again.
 
     A pair of query words earns the bonus once per document, in whichever field it stands
@@ -162,8 +177,10 @@ def rerank(reader: GenerationReader, parsed: ParsedQuery, scores: np.ndarray,
         for base, rows, postings in reader.by_segment(head, field):
             tokens, doc_of = postings.runs(rows)
             numbers = [postings.terms.find(t) for t in terms]
-            where = {t: np.flatnonzero(tokens == n) if n >= 0 else _NONE
-                     for t, n in zip(terms, numbers, strict=True)}
+            where = {
+                t: np.flatnonzero(tokens == n) if n >= 0 else _NONE
+                for t, n in zip(terms, numbers, strict=True)
+            }
             for k, (a, b) in enumerate(pairs):
                 first, second = where[a], where[b]
                 if not len(first) or not len(second):
@@ -172,7 +189,8 @@ def rerank(reader: GenerationReader, parsed: ParsedQuery, scores: np.ndarray,
                 ok = after < len(second)
                 first, following = first[ok], second[after[ok]]
                 near = (following - first <= config.proximity_window) & (
-                    doc_of[following] == doc_of[first])
+                    doc_of[following] == doc_of[first]
+                )
                 rewarded[base[np.unique(doc_of[first[near]])], k] = True
     bonus = rewarded.sum(axis=1).astype(np.float32) * config.proximity_weight
     reranked = scores[head] * (1.0 + bonus)

@@ -57,8 +57,9 @@ class TokenRun:
         """This segment's number for ``term`` (-1 when the segment does not have it)."""
         return self.field.terms.find(term)
 
-    def numbers(self, terms: tuple[str, ...], known: dict[tuple[int, tuple[str, ...]],
-                                                          list[int]]) -> list[int]:
+    def numbers(
+        self, terms: tuple[str, ...], known: dict[tuple[int, tuple[str, ...]], list[int]]
+    ) -> list[int]:
         """This segment's numbers for ``terms``, remembered in ``known`` for the next document
         of the same segment and field (a query looks them up once, not once per document)."""
         key = (id(self.field), terms)
@@ -82,7 +83,8 @@ class GenerationReader:
             if image.doc_count != entry.documents:
                 raise manifest.CorruptGeneration(
                     f"{generation.id}/{entry.id}{SUFFIX}: {image.doc_count} documents, the "
-                    f"manifest says {entry.documents}")
+                    f"manifest says {entry.documents}"
+                )
             self.segments.append(Segment(image, base, frozenset(entry.deleted)))
             base += entry.documents
         self.n_docs = base
@@ -95,25 +97,38 @@ class GenerationReader:
         self.published = self._column(lambda image: image.published, np.float64)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest_day = float(known.max()) if len(known) else 0.0
-        self.lengths = {name: self._column(lambda image, n=name: image.fields[n].lengths,
-                                           np.float32) for name in TEXT_FIELDS}
+        self.lengths = {
+            name: self._column(lambda image, n=name: image.fields[n].lengths, np.float32)
+            for name in TEXT_FIELDS
+        }
         self.surface_lengths = self._column(lambda image: image.surface.lengths, np.float32)
         self.sections = self.keyword_values("section")
         # Spelling and autocomplete: each segment's lexicon and title phrases, mmapped.
-        self.lexicons = [Lexicon.open_file(generation.path / f"{e.id}{LEXICON_SUFFIX}")
-                         for e in described.segments]
-        self.phrases = [PhraseIndex.open_file(generation.path / f"{e.id}{PHRASES_SUFFIX}")
-                        for e in described.segments]
+        self.lexicons = [
+            Lexicon.open_file(generation.path / f"{e.id}{LEXICON_SUFFIX}")
+            for e in described.segments
+        ]
+        self.phrases = [
+            PhraseIndex.open_file(generation.path / f"{e.id}{PHRASES_SUFFIX}")
+            for e in described.segments
+        ]
         # Whoosh serves the stored fields, through each segment's per-document reader only:
         # its term dictionaries are never read here (the images have their own), and its
         # files are read on demand, never copied into the worker's heap.
         storage = FileStorage(str(generation.path))
         toc = TOC.read(storage, manifest.INDEX_NAME)
         if [s.segment_id() for s in toc.segments] != [e.id for e in described.segments]:
-            raise manifest.CorruptGeneration(f"{generation.id}: the manifest does not list the "
-                                             "segments of Whoosh's table of contents")
+            raise manifest.CorruptGeneration(
+                f"{generation.id}: the manifest does not list the "
+                "segments of Whoosh's table of contents"
+            )
         self._schema = toc.schema
         self._stored = [PresseCodec().per_document_reader(storage, s) for s in toc.segments]
+        for reader, segment in zip(self._stored, toc.segments, strict=True):
+            if segment.doc_count_all():
+                # Open the stored-fields file now (Whoosh opens it on first use): a generation
+                # removed from disk while served then keeps answering from the open file.
+                reader.stored_fields(0)
 
     def close(self) -> None:
         for reader in self._stored:
@@ -128,7 +143,7 @@ class GenerationReader:
         out = np.zeros(self.n_docs, dtype=dtype)
         for segment in self.segments:
             column = values(segment.image)
-            out[segment.base:segment.base + len(column)] = column
+            out[segment.base : segment.base + len(column)] = column
         return out
 
     def keyword_values(self, field: str) -> dict[str, np.ndarray]:
@@ -139,7 +154,8 @@ class GenerationReader:
             for number in range(len(postings.terms)):
                 start, end = postings.indptr[number], postings.indptr[number + 1]
                 found.setdefault(postings.terms[number], []).append(
-                    postings.docs[start:end].astype(np.int64) + segment.base)
+                    postings.docs[start:end].astype(np.int64) + segment.base
+                )
         out = {}
         for value, parts in found.items():
             docs = np.concatenate(parts)
@@ -204,8 +220,9 @@ class GenerationReader:
         segment, local = self.locate(docnum)
         return segment.image.ids[local]
 
-    def by_segment(self, docnums: np.ndarray, field: str
-                   ) -> Iterator[tuple[np.ndarray, np.ndarray, Postings]]:
+    def by_segment(
+        self, docnums: np.ndarray, field: str
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, Postings]]:
         """For each segment holding some of ``docnums`` (sorted): the indexes of those in
         ``docnums``, their numbers in the segment, and the segment's ``field``."""
         segment_of = np.searchsorted(self._bases, docnums, side="right") - 1
@@ -220,8 +237,9 @@ class GenerationReader:
         run = postings.tokens(local)
         assert postings.fwd_terms is not None
         assert postings.fwd_starts is not None and postings.fwd_ends is not None
-        return TokenRun(postings.fwd_terms[run], postings.fwd_starts[run],
-                        postings.fwd_ends[run], postings)
+        return TokenRun(
+            postings.fwd_terms[run], postings.fwd_starts[run], postings.fwd_ends[run], postings
+        )
 
     def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, np.ndarray]:
         """Positions of ``term`` in ``field`` of each of ``docnums`` that holds it."""

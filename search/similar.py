@@ -120,7 +120,7 @@ def lead(stored: dict[str, Any]) -> str:
     if len(text) <= LEAD_CHARS:
         return text
     cut = text.rfind(" ", 0, LEAD_CHARS)
-    return text[:cut if cut > LEAD_CHARS // 2 else LEAD_CHARS].rstrip(" ,;:") + "…"
+    return text[: cut if cut > LEAD_CHARS // 2 else LEAD_CHARS].rstrip(" ,;:") + "…"
 
 
 # --- step 1: key terms ---------------------------------------------------------------------
@@ -191,8 +191,9 @@ def _doc_frequency(index: SimilarIndex, term: str) -> int:
     return found
 
 
-def key_terms(index: SimilarIndex, source: Source,
-              config: SimilarConfig) -> list[tuple[str, float]]:
+def key_terms(
+    index: SimilarIndex, source: Source, config: SimilarConfig
+) -> list[tuple[str, float]]:
     """The ``config.key_terms`` terms that best tell what ``source`` is about, best first."""
     max_df = max(config.max_doc_share * index.documents, config.min_doc_freq)
     scored = []
@@ -204,10 +205,11 @@ def key_terms(index: SimilarIndex, source: Source,
         if config.min_doc_freq <= doc_freq <= max_df:
             scored.append((term, tf * math.log(index.documents / doc_freq)))
     scored.sort(key=lambda item: (-item[1], item[0]))
-    return scored[:config.key_terms]
+    return scored[: config.key_terms]
 
 
 # --- step 2: candidates --------------------------------------------------------------------
+
 
 class _Impacts:
     """Each key term's BM25F contribution to every article holding it, remembered per index.
@@ -260,11 +262,16 @@ class _Impacts:
 
 
 _IMPACTS: weakref.WeakKeyDictionary[Any, dict[RankingConfig, _Impacts]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
-def _scores(index: SimilarIndex, terms: Sequence[tuple[str, float]], config: SimilarConfig,
-            ranking: RankingConfig) -> tuple[np.ndarray, np.ndarray]:
+def _scores(
+    index: SimilarIndex,
+    terms: Sequence[tuple[str, float]],
+    config: SimilarConfig,
+    ranking: RankingConfig,
+) -> tuple[np.ndarray, np.ndarray]:
     """Each article's score over the key terms, and how many of them it holds."""
     per_ranking = _IMPACTS.get(index)
     if per_ranking is None:
@@ -277,7 +284,9 @@ def _scores(index: SimilarIndex, terms: Sequence[tuple[str, float]], config: Sim
     top = terms[0][1]
     for term, weight in terms:
         docs, impact = impacts.of(term)
-        scores[docs] += impact * (weight / top) ** config.term_weight_power
+        # A term in every article has no weight (idf 0): then every key term counts alike.
+        relative = weight / top if top > 0 else 1.0
+        scores[docs] += impact * relative**config.term_weight_power
         count[docs] += 1
     return scores, count
 
@@ -291,8 +300,14 @@ def time_factor(published: np.ndarray, day: float, config: SimilarConfig) -> np.
     return (1.0 + np.nan_to_num(boost, nan=0.0)).astype(np.float32)
 
 
-def _near_in_time(index: SimilarIndex, scores: np.ndarray, pool: np.ndarray, day: float,
-                  config: SimilarConfig, k: int) -> np.ndarray:
+def _near_in_time(
+    index: SimilarIndex,
+    scores: np.ndarray,
+    pool: np.ndarray,
+    day: float,
+    config: SimilarConfig,
+    k: int,
+) -> np.ndarray:
     """Multiply the scores of ``pool`` by the time factor, and return the part of it that can
     still be among its ``k`` best: the factor is at most ``1 + time_weight``, so an article
     whose score times that stays below the k-th best score before the factor cannot get in.
@@ -321,20 +336,27 @@ def copy_keys(title: str, summary: str, body: str) -> set[str]:
     lead = _normalised(summary)
     if len(lead.split()) >= MIN_LEAD_WORDS:
         keys.add("l:" + lead)
-    opening = _normalised(body[:OPENING_CHARS * 2])[:OPENING_CHARS]  # folding all costs ~1 ms
+    opening = _normalised(body[: OPENING_CHARS * 2])[:OPENING_CHARS]  # folding all costs ~1 ms
     if len(opening) == OPENING_CHARS:
         keys.add("b:" + opening)
     return keys
 
 
 def _stored_keys(stored: dict[str, Any]) -> set[str]:
-    return copy_keys(stored.get("title") or "", stored.get("summary") or "",
-                     stored.get("body") or "")
+    return copy_keys(
+        stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
+    )
 
 
-def rank(index: SimilarIndex, source: Source, *, limit: int, same_section: bool = False,
-         config: SimilarConfig | None = None,
-         ranking: RankingConfig | None = None) -> list[tuple[int, float]]:
+def rank(
+    index: SimilarIndex,
+    source: Source,
+    *,
+    limit: int,
+    same_section: bool = False,
+    config: SimilarConfig | None = None,
+    ranking: RankingConfig | None = None,
+) -> list[tuple[int, float]]:
     """The ``limit`` articles most similar to ``source``: (document number, score), best first."""
     config = config or SimilarConfig()
     ranking = ranking or RankingConfig()

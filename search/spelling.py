@@ -128,19 +128,24 @@ class Vocabulary:
                 top = np.arange(len(freqs))
             pool.update(lexicon.word(lo + int(i)) for i in top)
         counted = [(self.doc_freq(w), w) for w in pool]
-        best = heapq.nsmallest(limit, (item for item in counted if item[0] >= MIN_DF),
-                               key=lambda item: (-item[0], item[1]))
+        best = heapq.nsmallest(
+            limit,
+            (item for item in counted if item[0] >= MIN_DF),
+            key=lambda item: (-item[0], item[1]),
+        )
         return [self._shown(w) for _, w in best]
 
     @staticmethod
     def _complete_one(lexicon: Lexicon, stem: str, limit: int) -> list[str]:
         lo, hi = lexicon.prefix_range(stem)
         freqs = np.asarray(lexicon.doc_freqs[lo:hi])
-        top = np.argpartition(-freqs, limit)[:limit] if len(freqs) > limit else np.arange(
-            len(freqs))
+        top = (
+            np.argpartition(-freqs, limit)[:limit] if len(freqs) > limit else np.arange(len(freqs))
+        )
         # Most frequent first; ties in word order, as the summing path has them.
-        ranked = sorted((-int(freqs[i]), lexicon.word(lo + int(i)), int(i)) for i in top
-                        if freqs[i] >= MIN_DF)
+        ranked = sorted(
+            (-int(freqs[i]), lexicon.word(lo + int(i)), int(i)) for i in top if freqs[i] >= MIN_DF
+        )
         return [lexicon.surface(lo + i) for _, _, i in ranked]
 
     def correct(self, word: str) -> str | None:
@@ -165,11 +170,13 @@ class Vocabulary:
 
     def _by_sound(self, folded: str, max_edits: int) -> str | None:
         key = phonetic_key(folded)
-        found = {lexicon.word(int(n)) for lexicon in self.lexicons
-                 for n in lexicon.same_sound(key)}
+        found = {lexicon.word(int(n)) for lexicon in self.lexicons for n in lexicon.same_sound(key)}
         ranked = [(self.doc_freq(w), w) for w in found if w != folded]
-        ranked = [item for item in ranked if item[0] >= MIN_DF
-                  and edit_distance(folded, item[1], max_edits) <= max_edits]
+        ranked = [
+            item
+            for item in ranked
+            if item[0] >= MIN_DF and edit_distance(folded, item[1], max_edits) <= max_edits
+        ]
         return max(ranked)[1] if ranked else None
 
     def _words_of_shape(self, folded: str, lengths: range, limit: int) -> set[str]:

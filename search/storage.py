@@ -63,8 +63,9 @@ class StorageError(Exception):
     """The analytics file cannot be used (locked, full, corrupt, removed or unreadable)."""
 
 
-def connect(path: Path, *, busy_ms: int = WRITER_BUSY_MS,
-            create: bool = True) -> sqlite3.Connection:
+def connect(
+    path: Path, *, busy_ms: int = WRITER_BUSY_MS, create: bool = True
+) -> sqlite3.Connection:
     """A connection in WAL mode with the schema in place; ``StorageError`` if that fails.
 
     ``create=False`` opens an existing file only (a worker looking for synonyms must not create
@@ -74,8 +75,9 @@ def connect(path: Path, *, busy_ms: int = WRITER_BUSY_MS,
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
         uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
-        conn = sqlite3.connect(uri, uri=True, timeout=busy_ms / 1000.0, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=busy_ms / 1000.0, isolation_level=None, check_same_thread=False
+        )
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"cannot open {path}: {exc}") from None
     try:
@@ -93,8 +95,9 @@ def connect(path: Path, *, busy_ms: int = WRITER_BUSY_MS,
 
 
 @contextmanager
-def opened(path: Path, *, busy_ms: int = WRITER_BUSY_MS,
-           create: bool = True) -> Iterator[sqlite3.Connection]:
+def opened(
+    path: Path, *, busy_ms: int = WRITER_BUSY_MS, create: bool = True
+) -> Iterator[sqlite3.Connection]:
     """``connect`` for one piece of work; the connection is closed on the way out, and any
     SQLite failure inside becomes ``StorageError``."""
     conn = connect(path, busy_ms=busy_ms, create=create)

@@ -20,8 +20,9 @@ from search.spelling import Vocabulary
 class Suggestions:
     """Completions and corrections over one opened generation."""
 
-    def __init__(self, reader: GenerationReader, analyzers: tuple[object, object],
-                 config: RankingConfig) -> None:
+    def __init__(
+        self, reader: GenerationReader, analyzers: tuple[object, object], config: RankingConfig
+    ) -> None:
         self.reader = reader
         self.analyzers = analyzers
         self.config = config
@@ -39,9 +40,11 @@ class Suggestions:
         if not head:
             return self.vocabulary.complete(last, limit)
         typed = {fold(word) for word in head.split()}
-        candidates = [word for word in self.vocabulary.complete(last,
-                                                                self.config.suggest_candidates)
-                      if fold(word) not in typed]
+        candidates = [
+            word
+            for word in self.vocabulary.complete(last, self.config.suggest_candidates)
+            if fold(word) not in typed
+        ]
         context = self.docs_with_all(parse_query(head, self.analyzers).stems)
         if context is None:  # only stop words before the last word: keep them as typed
             return [f"{head} {word}" for word in candidates[:limit]]

@@ -65,8 +65,13 @@ class SynonymRule:
         return f"{', '.join(self.terms)} => {', '.join(self.expansions)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "terms": list(self.terms),
-                "expansions": list(self.expansions), "line": self.line}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "terms": list(self.terms),
+            "expansions": list(self.expansions),
+            "line": self.line,
+        }
 
 
 def _entries(text: str) -> tuple[str, ...]:
@@ -90,8 +95,10 @@ def parse_rule(line: str, rule_id: int = 0) -> SynonymRule:
         rule = SynonymRule(rule_id, "oneway", terms, expansions)
     else:
         if len(terms) < 2:
-            raise SynonymError("a set needs at least two entries separated by commas "
-                               "(or write a one-way rule: PJD => Parti de la justice …)")
+            raise SynonymError(
+                "a set needs at least two entries separated by commas "
+                "(or write a one-way rule: PJD => Parti de la justice …)"
+            )
         rule = SynonymRule(rule_id, "set", terms)
     if len(rule.terms) + len(rule.expansions) > MAX_TERMS:
         raise SynonymError(f"a rule may hold at most {MAX_TERMS} entries")
@@ -103,8 +110,12 @@ def rule_from_dict(data: Mapping[str, Any], rule_id: int = 0) -> SynonymRule:
     if isinstance(data.get("line"), str):
         return parse_rule(data["line"], rule_id)
     terms, expansions = data.get("terms"), data.get("expansions") or []
-    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms) \
-            or not isinstance(expansions, list) or not all(isinstance(t, str) for t in expansions):
+    if (
+        not isinstance(terms, list)
+        or not all(isinstance(t, str) for t in terms)
+        or not isinstance(expansions, list)
+        or not all(isinstance(t, str) for t in expansions)
+    ):
         raise SynonymError("give line, or terms (and expansions) as lists of text")
     if any("," in t or "=>" in t for t in [*terms, *expansions]):
         raise SynonymError("an entry may not hold ',' or '=>'")
@@ -132,7 +143,7 @@ def _analysed(text: str, analyzers: tuple[Any, Any]) -> Clause:
 
 def _holds(sequence: tuple[str, ...], part: tuple[str, ...]) -> bool:
     n = len(part)
-    return any(sequence[i:i + n] == part for i in range(len(sequence) - n + 1))
+    return any(sequence[i : i + n] == part for i in range(len(sequence) - n + 1))
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,8 +178,7 @@ class Synonyms:
                     if not clause.stems or set(clause.stems) <= typed_set or clause.stems in seen:
                         continue  # nothing to search, or already typed, or already added
                     seen.add(clause.stems)
-                    expansions.append(replace(clause, weight=EXPANSION_WEIGHT,
-                                              expanded_from=entry))
+                    expansions.append(replace(clause, weight=EXPANSION_WEIGHT, expanded_from=entry))
         if not expansions:
             return parsed
         return replace(parsed, expansions=tuple(expansions[:MAX_EXPANSIONS]))
@@ -177,10 +187,14 @@ class Synonyms:
 NO_SYNONYMS = Synonyms("")
 
 
-def score_expansion(scorer: Scorer, clause: Clause,
-                    postings: Callable[[str, str], Postings],
-                    norms: Mapping[str, np.ndarray], field_weights: Mapping[str, float],
-                    holding: np.ndarray | None = None) -> None:
+def score_expansion(
+    scorer: Scorer,
+    clause: Clause,
+    postings: Callable[[str, str], Postings],
+    norms: Mapping[str, np.ndarray],
+    field_weights: Mapping[str, float],
+    holding: np.ndarray | None = None,
+) -> None:
     """Add a synonym clause to ``scorer`` as an optional, lighter alternative.
 
     Each of its terms scores BM25F at ``clause.weight``, only in the documents of ``holding``

@@ -13,7 +13,13 @@ import falcon
 from search.app import create_app
 from search.config import Settings
 from search.engine import Engine
-from search.results import IndexStatus, SearchRequest, SearchResult, SimilarResult
+from search.results import (
+    IndexStatus,
+    SearchRequest,
+    SearchResult,
+    SimilarResult,
+    SuggestResult,
+)
 
 SECRET = "secret: /srv/presse/var/index/CURRENT is broken (search/engine.py, line 42)"
 
@@ -38,6 +44,9 @@ class EveryMethodBroken(Engine):
         raise RuntimeError(SECRET)
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
+        raise OSError(2, "No such file or directory", "/srv/presse/var/index/generations/x")
+
+    def autocomplete(self, prefix: str, *, limit: int = 8) -> SuggestResult:
         raise OSError(2, "No such file or directory", "/srv/presse/var/index/generations/x")
 
     def status(self) -> IndexStatus:

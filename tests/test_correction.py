@@ -16,9 +16,9 @@ import pytest
 from conftest import SEARCHBOX_CORPUS, BuildIndex, MakeClient
 from falcon.testing import TestClient
 
-from index.build import update_live
-from index.config import Settings
+from index.build import apply_update
 from index.generations import IndexRoot
+from search.config import Settings
 from search.correction import clearly_more, corrected_query
 from search.spelling import Vocabulary
 
@@ -142,6 +142,6 @@ def test_a_word_brought_by_an_update_is_never_corrected(
     source.write_text(json.dumps({"id": "eco-inflatian", "title": "La marque Inflatian",
                                   "body": "Inflatian, une marque de matelas gonflables."}) + "\n",
                       encoding="utf-8")
-    update_live(IndexRoot(root), source)
+    apply_update(IndexRoot(root), source)
     body = search(client, q="inflatian")
     assert body["corrected_query"] is None and ids(body) == ["eco-inflatian"]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import MakeClient
 
-from index.config import ConfigError, Settings
+from index.config import ConfigError
+from search.config import Settings
 
 LABELS = {"societe/sante": "Santé", "politique": "Politique", "monde": "Monde"}
 

@@ -156,7 +156,7 @@ def test_a_corrupted_file_is_refused_and_the_previous_generation_keeps_serving(
 def test_a_truncated_segment_is_refused_at_start_up(archive: Path, tmp_path: Path,
                                                     make_client: MakeClient) -> None:
     live = IndexRoot(archive).current()
-    segment = next(p for p in live.path.iterdir() if p.suffix == ".seg")
+    segment = next(p for p in live.path.iterdir() if p.suffix == ".pst")  # Whoosh's postings
     with open(segment, "r+b") as handle:
         handle.truncate(segment.stat().st_size // 2)
     resp = make_client(Settings(index_dir=archive)).simulate_get("/ready")
@@ -201,3 +201,19 @@ def test_max_shrink_comes_from_the_environment(archive: Path, tmp_path: Path,
     monkeypatch.setenv("PRESSE_MAX_SHRINK", "lots")
     status, err = reindex(archive, "--source", small)
     assert status == 2 and "PRESSE_MAX_SHRINK" in err
+
+
+@pytest.mark.parametrize("bad", ["", "../../../etc\n", "20990101T000000000000Z-abcdef\n"])
+def test_rollback_from_a_broken_current_goes_to_the_newest_served_generation(
+    archive: Path, tmp_path: Path, bad: str
+) -> None:
+    apply_update(IndexRoot(archive), write_jsonl(tmp_path / "u.jsonl", [TAJINE]))
+    newest = IndexRoot(archive).current_id()
+    (archive / "CURRENT").write_text(bad, encoding="utf-8")
+    status, err = reindex(archive, "--update", "--source", tmp_path / "u.jsonl")
+    assert status == 1 and ("CURRENT" in err or "no index" in err)  # an update needs a live one
+    status, err = reindex(archive, "--rollback")
+    assert status == 0, err
+    assert IndexRoot(archive).current_id() == newest
+    with engine_on(archive) as engine:
+        assert ids_for(engine, "tajine") == {"tajine"}

@@ -61,13 +61,15 @@ class AdminGate:
     def __init__(self, newsroom: Newsroom) -> None:
         self.newsroom = newsroom
 
-    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: object,
-                         params: dict[str, Any]) -> None:
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
+    ) -> None:
         if getattr(resource, "admin_api", False) and self.newsroom.guard is not None:
             req.context.admin = self.newsroom.guard.check(req.get_header("Authorization"))
 
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
-                         req_succeeded: bool) -> None:
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
         if is_admin_path(req.path):
             resp.set_header("Cache-Control", ADMIN_CACHE)  # 401s, 404s and 304s included
 
@@ -137,10 +139,15 @@ class Pins(AdminResource):
             raise BadQuery("query must be the query to pin articles for", parameter="query")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise BadQuery("article_ids must be a list of article ids", parameter="article_ids")
-        pins = _run(lambda: self.newsroom.store.add_pins(
-            query, ids, req.context.admin,
-            starts=parse_time(data.get("starts"), "starts"),
-            ends=parse_time(data.get("ends"), "ends")))
+        pins = _run(
+            lambda: self.newsroom.store.add_pins(
+                query,
+                ids,
+                req.context.admin,
+                starts=parse_time(data.get("starts"), "starts"),
+                ends=parse_time(data.get("ends"), "ends"),
+            )
+        )
         self.newsroom.editorial.reload()
         resp.status = falcon.HTTP_201
         resp.media = {"pins": [pin.to_dict() for pin in pins]}
@@ -149,8 +156,7 @@ class Pins(AdminResource):
 class Item(AdminResource):
     """``DELETE`` of one synonym rule or pin, by id."""
 
-    def __init__(self, newsroom: Newsroom, what: str,
-                 delete: Callable[[int, str], bool]) -> None:
+    def __init__(self, newsroom: Newsroom, what: str, delete: Callable[[int, str], bool]) -> None:
         super().__init__(newsroom)
         self.what = what
         self.delete = delete
@@ -173,16 +179,16 @@ class Export(AdminResource):
         resp.media = _run(self.newsroom.store.export_data)
 
 
-def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response],
-                     newsroom: Newsroom) -> None:
+def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response], newsroom: Newsroom) -> None:
     """Route the admin page and API (only call this when a token is configured)."""
     for route, asset in ADMIN_ASSETS.items():
         app.add_route(route, StaticFile(asset))
     app.add_route("/admin/api/reports", Reports(newsroom))
     app.add_route("/admin/api/synonyms", Synonyms(newsroom))
     store = newsroom.store
-    app.add_route("/admin/api/synonyms/{item_id:int}",
-                  Item(newsroom, "synonym rule", store.delete_synonym))
+    app.add_route(
+        "/admin/api/synonyms/{item_id:int}", Item(newsroom, "synonym rule", store.delete_synonym)
+    )
     app.add_route("/admin/api/pins", Pins(newsroom))
     app.add_route("/admin/api/pins/{item_id:int}", Item(newsroom, "pin", store.delete_pin))
     app.add_route("/admin/api/audit", Audit(newsroom))

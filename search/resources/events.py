@@ -47,18 +47,22 @@ def read_click(body: bytes) -> ClickEvent:
     if not isinstance(query_id, str) or not _QUERY_ID.fullmatch(query_id):
         raise BadQuery("query_id must be the query_id of a search answer", parameter="query_id")
     article_id = fields.get("article_id")
-    if not isinstance(article_id, str) or not 0 < len(article_id) <= MAX_ARTICLE_ID_CHARS \
-            or not article_id.isprintable():
+    if (
+        not isinstance(article_id, str)
+        or not 0 < len(article_id) <= MAX_ARTICLE_ID_CHARS
+        or not article_id.isprintable()
+    ):
         raise BadQuery("article_id must be the id of an article", parameter="article_id")
     position = fields.get("position")
     if isinstance(position, str) and position.isdigit():
         position = int(position)
-    if not isinstance(position, int) or isinstance(position, bool) \
-            or not 1 <= position <= MAX_RESULT_WINDOW:
-        raise BadQuery(f"position must be between 1 and {MAX_RESULT_WINDOW}",
-                       parameter="position")
-    return ClickEvent(at=time.time(), query_id=query_id, article_id=article_id,
-                      position=position)
+    if (
+        not isinstance(position, int)
+        or isinstance(position, bool)
+        or not 1 <= position <= MAX_RESULT_WINDOW
+    ):
+        raise BadQuery(f"position must be between 1 and {MAX_RESULT_WINDOW}", parameter="position")
+    return ClickEvent(at=time.time(), query_id=query_id, article_id=article_id, position=position)
 
 
 class Click:

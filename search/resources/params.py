@@ -129,16 +129,18 @@ def choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | No
 def json_object(req: falcon.Request, *, max_bytes: int) -> dict[str, Any]:
     """The request body as a JSON object; 413 past ``max_bytes``, 400 if it is not one."""
     if req.content_length is not None and req.content_length > max_bytes:
-        raise PayloadTooLarge(f"the request body is {req.content_length} bytes; at most "
-                              f"{max_bytes} are accepted")
+        raise PayloadTooLarge(
+            f"the request body is {req.content_length} bytes; at most {max_bytes} are accepted"
+        )
     raw = req.bounded_stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"the request body is over {max_bytes} bytes, the most accepted")
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise BadQuery("the request body must be a JSON object in UTF-8, like "
-                       '{"title": "…", "body": "…"}') from None
+        raise BadQuery(
+            'the request body must be a JSON object in UTF-8, like {"title": "…", "body": "…"}'
+        ) from None
     if not isinstance(value, dict):
         raise BadQuery(f"the request body must be a JSON object, not {_json_type(value)}")
     return value
@@ -155,6 +157,13 @@ def json_string(value: dict[str, Any], name: str) -> str:
 
 
 def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 class Search:
     cacheable: ClassVar[bool] = True
 
-    def __init__(self, engine: Engine, newsroom: Newsroom | None = None,
-                 labels: SectionLabels | None = None) -> None:
+    def __init__(
+        self, engine: Engine, newsroom: Newsroom | None = None, labels: SectionLabels | None = None
+    ) -> None:
         self.engine = engine
         self.newsroom = newsroom
         self.labels = labels or SectionLabels()
@@ -62,11 +63,16 @@ class Search:
         answer["query_id"] = query_id = new_query_id()
         resp.media = answer
         if self.newsroom is not None and req.method == "GET":
-            filters = {"section": list(request.sections), "tag": list(request.tags),
-                       "from": request.date_from, "to": request.date_to,
-                       "sort": request.sort if request.sort != "relevance" else None,
-                       "per_page": request.per_page if request.per_page != 10 else None}
-            self.newsroom.record(search_event(query_id, request.query, filters, request.page,
-                                              answer))
+            filters = {
+                "section": list(request.sections),
+                "tag": list(request.tags),
+                "from": request.date_from,
+                "to": request.date_to,
+                "sort": request.sort if request.sort != "relevance" else None,
+                "per_page": request.per_page if request.per_page != 10 else None,
+            }
+            self.newsroom.record(
+                search_event(query_id, request.query, filters, request.page, answer)
+            )
 
     on_head = on_get  # the same answer without its body (Falcon drops it)
