@@ -143,9 +143,11 @@ def parse_query(text: str, analyzers: tuple[Any, Any] | None = None) -> ParsedQu
 # What one query may ask for. Each phrase and each exclusion is verified on every candidate
 # that holds its words; each term is a posting list read in every field. A 500-character query
 # of ~45 quoted pairs of the most frequent words ran 5 s in v1. A reader's real query has at
-# most a couple of phrases (PIAF's 7,568 questions: no quotes at all).
-MAX_PHRASES = 6
-MAX_EXCLUSIONS = 6
+# most a couple of phrases (PIAF's 7,568 questions: no quotes at all). With 6 of each, the
+# costliest shapes took ~0.55 s on the shared corpus and 5 clients sending them pushed a normal
+# reader's p95 to 583 ms (bench hostile); with 3, see docs/reliability.md.
+MAX_PHRASES = 3
+MAX_EXCLUSIONS = 3
 MAX_TERMS = 80  # a pasted lead paragraph (~70 words) still searches
 
 

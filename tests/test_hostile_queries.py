@@ -132,9 +132,9 @@ SEARCH_TEXTS: list[tuple[str, int | None]] = [
     # Past the caps of search.query (phrases, exclusions, terms): a 400 naming q and the limit.
     ("-" + " -".join(HEAVY.split())[:499], 400),
     (" ".join(['"est son"'] * 45)[:500], 400),
-    (" ".join(['"port quai"'] * 7), 400),
-    (" ".join(['-"port quai"'] * 7), 400),
-    (" ".join(['"port quai"'] * 6), 200),
+    (" ".join(['"port quai"'] * 4), 400),
+    (" ".join(['-"port quai"'] * 4), 400),
+    (" ".join(['"port quai"'] * 3), 200),
     ("a" * 501, 400),
     ("x" * 10_000, 400),
     ("", 400),
