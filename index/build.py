@@ -39,7 +39,7 @@ from whoosh.writing import SegmentWriter
 from index import manifest
 from index.articles import MAX_ARTICLE_CHARS, Article, Deletion, Problem, Record
 from index.codec import PresseCodec
-from index.generations import Generation, IndexRoot, directory_size
+from index.generations import IndexRoot, directory_size
 from index.problems import SummarisedNotices, repeated_id
 from index.schema import STEMMER, article_from_stored, build_schema
 from index.segments import SegmentBuilder, WrittenSegment, write_segments
@@ -463,8 +463,3 @@ def _merge_small_segments(writer: Any, builder: SegmentBuilder, adding: int) -> 
         finally:
             reader.close()
     return {s.segment_id() for s in small}
-
-
-def generation_documents(generation: Generation) -> int:
-    """The live documents of a generation, from its manifest."""
-    return manifest.read(generation.path).documents

@@ -165,25 +165,3 @@ def top_documents(
     else:
         order = np.lexsort((-np.nan_to_num(tiebreak[candidates], nan=-1e9), -scores[candidates]))
     return candidates[order][:k]
-
-
-def within(first: Sequence[int], second: Sequence[int], window: int) -> bool:
-    """True when a position of ``second`` follows one of ``first`` by 1 to ``window``."""
-    i = j = 0
-    while i < len(first) and j < len(second):
-        gap = second[j] - first[i]
-        if gap <= 0:
-            j += 1
-        elif gap <= window:
-            return True
-        else:
-            i += 1
-    return False
-
-
-def has_phrase(positions: Sequence[Sequence[int]]) -> bool:
-    """True when the terms' positions hold them consecutively, in order."""
-    if not positions or any(not p for p in positions):
-        return False
-    later = [set(p) for p in positions[1:]]
-    return any(all(start + k + 1 in later[k] for k in range(len(later))) for start in positions[0])

@@ -62,7 +62,7 @@ def score(
     return scorer
 
 
-def _has_run(run: np.ndarray, numbers: list[int]) -> bool:
+def has_run(run: np.ndarray, numbers: list[int]) -> bool:
     """Whether the term numbers ``numbers`` stand consecutively, in order, in ``run``."""
     starts = np.flatnonzero(run[: len(run) - len(numbers) + 1] == numbers[0])
     for k, number in enumerate(numbers[1:], 1):
@@ -90,7 +90,7 @@ def docs_with(reader: GenerationReader, clause: Clause, deadline: float) -> np.n
                     check(deadline)
                 run = reader.tokens(field, docnum)
                 numbers = run.numbers(clause.stems, known)
-                keep[i] = min(numbers) >= 0 and _has_run(run.terms, numbers)
+                keep[i] = min(numbers) >= 0 and has_run(run.terms, numbers)
             common = common[keep]
         found[common] = True
     return found

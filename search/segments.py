@@ -53,10 +53,6 @@ class TokenRun:
     ends: np.ndarray
     field: Postings
 
-    def number(self, term: str) -> int:
-        """This segment's number for ``term`` (-1 when the segment does not have it)."""
-        return self.field.terms.find(term)
-
     def numbers(
         self, terms: tuple[str, ...], known: dict[tuple[int, tuple[str, ...]], list[int]]
     ) -> list[int]:
@@ -240,24 +236,6 @@ class GenerationReader:
         return TokenRun(
             postings.fwd_terms[run], postings.fwd_starts[run], postings.fwd_ends[run], postings
         )
-
-    def positions(self, field: str, term: str, docnums: np.ndarray) -> dict[int, np.ndarray]:
-        """Positions of ``term`` in ``field`` of each of ``docnums`` that holds it."""
-        found: dict[int, np.ndarray] = {}
-        numbers: dict[int, int] = {}  # segment base -> that segment's number for the term
-        for docnum in docnums.tolist():
-            segment, local = self.locate(docnum)
-            postings = segment.image.fields[field]
-            number = numbers.get(segment.base)
-            if number is None:
-                number = numbers[segment.base] = postings.terms.find(term)
-            if number < 0:
-                continue
-            assert postings.fwd_terms is not None
-            hits = np.flatnonzero(postings.fwd_terms[postings.tokens(local)] == number)
-            if len(hits):
-                found[docnum] = hits
-        return found
 
     def stored(self, docnum: int) -> dict[str, Any]:
         index = int(np.searchsorted(self._bases, docnum, side="right")) - 1

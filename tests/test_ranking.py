@@ -14,13 +14,12 @@ import pytest
 from search.ranking import (
     RankingConfig,
     Scorer,
-    has_phrase,
     idf,
     length_norms,
     recency_factor,
     top_documents,
-    within,
 )
+from search.retrieval import has_run
 
 N_DOCS = 100
 EVEN = np.ones(N_DOCS, dtype=np.float32)  # length norms of documents of average length
@@ -233,41 +232,22 @@ def test_ties_at_the_cut_still_go_to_the_most_recent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("first", "second", "window", "expected"),
+    ("run", "numbers", "expected"),
     [
-        ([3], [4], 1, True),  # adjacent
-        ([3], [5], 1, False),
-        ([3], [5], 2, True),
-        ([3], [6], 2, False),
-        ([5], [4], 2, False),  # the second word must follow the first
-        ([4], [4], 2, False),  # one position is not two words
-        ([1, 10], [12], 2, True),  # a later occurrence of the first word
-        ([5], [1, 7], 2, True),  # a later occurrence of the second word
-        ([1, 20, 40], [9, 30, 50], 2, False),
-        ([], [1], 2, False),
-        ([1], [], 2, False),
+        ([0, 4, 5, 1], [4, 5], True),  # a token run (term numbers in order) holding "4 5"
+        ([4, 0, 5], [4, 5], False),
+        ([5, 4], [4, 5], False),  # in order only
+        ([1, 9, 3, 9, 10, 11], [9, 10, 11], True),
+        ([9, 10, 2, 11], [9, 10, 11], False),
+        ([7, 7], [7, 7], True),  # the same word twice: "vite vite"
+        ([7], [7], True),
+        ([4], [4, 5], False),  # the run ends before the phrase does
+        ([], [4], False),
     ],
 )
-def test_within(first: list[int], second: list[int], window: int, expected: bool) -> None:
-    assert within(first, second, window) is expected
-
-
-@pytest.mark.parametrize(
-    ("positions", "expected"),
-    [
-        ([[4], [5]], True),
-        ([[4], [6]], False),
-        ([[5], [4]], False),
-        ([[1, 9], [3, 10], [11]], True),  # "a b c" at 9, 10, 11
-        ([[1, 9], [2, 10], [12]], False),
-        ([[2, 3], [3, 4]], True),  # the same word twice: "vite vite"
-        ([[7]], True),
-        ([[1], []], False),
-        ([], False),
-    ],
-)
-def test_has_phrase(positions: list[list[int]], expected: bool) -> None:
-    assert has_phrase(positions) is expected
+def test_a_phrase_is_found_in_a_token_run(run: list[int], numbers: list[int],
+                                          expected: bool) -> None:
+    assert has_run(np.array(run, dtype=np.int32), numbers) is expected
 
 
 def test_field_weights_follow_the_config() -> None:
