@@ -226,6 +226,7 @@ class _Impacts:
         self.entries: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self.size = 0
         self._tf = np.zeros(index.n_docs, dtype=np.float32)
+        self._seen = np.zeros(index.n_docs, dtype=bool)
         self._lock = threading.Lock()
 
     def of(self, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -245,17 +246,19 @@ class _Impacts:
     def _compute(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         # True BM25F: the fields' weighted, length-normalised frequencies are added, then
         # saturated once (search.ranking's model, here for one term at a time).
-        tf, parts = self._tf, []
+        tf, seen, parts = self._tf, self._seen, []
         for name, weight in self.ranking.field_weights.items():
             ids, freqs = self.index.postings(name, term)
             if len(ids):
                 tf[ids] += weight * freqs / self.index.norms[name][ids]
+                seen[ids] = True
                 parts.append(ids)
         if not parts:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-        # The scratch array is zero but where this term was added: one scan of it finds those
-        # documents faster than np.unique over the fields' postings (0.5 ms a term at x4).
-        docs = parts[0] if len(parts) == 1 else np.flatnonzero(tf).astype(np.int32)
+        # A scratch mask marks the documents of the fields' postings: one scan of its bytes finds
+        # them faster than np.unique over the postings (0.5 ms a term at x4) or a scan of tf.
+        docs = parts[0] if len(parts) == 1 else np.flatnonzero(seen).astype(np.int32)
+        seen[docs] = False
         freq = tf[docs]
         tf[docs] = 0.0
         k1 = self.ranking.k1
