@@ -8,13 +8,14 @@ page shows exactly what the terminal showed.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,22 @@ def machine() -> dict[str, Any]:
 
 def mib(n: float | None) -> float | None:
     return None if n is None else n / (1 << 20)
+
+
+def lever_overrides(config: type, what: str, text: str) -> dict[str, float | int]:
+    """Parse ``name=value,...`` into keywords of the dataclass ``config`` (``RankingConfig``,
+    ``SimilarConfig``), checking every name and value: ``--ranking`` and ``--ours``."""
+    known = {f.name: f for f in fields(config)}
+    overrides: dict[str, float | int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in known:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} lever {name!r}; known: {', '.join(known)}"
+            )
+        kind = int if known[name].type in (int, "int") else float
+        try:
+            overrides[name] = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}={value!r} is not a number") from None
+    return overrides

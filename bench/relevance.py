@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.collection import Collection, Query, load_collection
-from bench.common import Report, Table, fmt_num, percentile, ratio, summarize
+from bench.common import Report, Table, fmt_num, lever_overrides, percentile, ratio, summarize
 from bench.metrics import METRICS, evaluate
 
 DEPTH = 100
@@ -81,24 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def ranking_overrides(text: str) -> dict[str, float | int]:
     """Parse ``k1=0.9,b=0.4`` into RankingConfig keywords, checking every name and value."""
-    from dataclasses import fields
-
     from search.ranking import RankingConfig
 
-    known = {f.name: f for f in fields(RankingConfig)}
-    overrides: dict[str, float | int] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, value = item.partition("=")
-        if name not in known:
-            raise argparse.ArgumentTypeError(
-                f"unknown ranking lever {name!r}; known: {', '.join(known)}"
-            )
-        kind = int if known[name].type in (int, "int") else float
-        try:
-            overrides[name] = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}={value!r} is not a number") from None
-    return overrides
+    return lever_overrides(RankingConfig, "ranking", text)
 
 
 def _group(text: str) -> str:

@@ -33,11 +33,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from bench.common import Report, Table, fmt_num, percentile
+from bench.common import Report, Table, fmt_num, lever_overrides, percentile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,20 +106,7 @@ def similar_overrides(text: str) -> dict[str, float | int]:
     """Parse ``key_terms=12,max_doc_share=0.02`` into SimilarConfig keywords, checked."""
     from search.similar import SimilarConfig
 
-    known = {f.name: f for f in fields(SimilarConfig)}
-    overrides: dict[str, float | int] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, value = item.partition("=")
-        if name not in known:
-            raise argparse.ArgumentTypeError(
-                f"unknown similar-articles lever {name!r}; known: {', '.join(known)}"
-            )
-        kind = int if known[name].type in (int, "int") else float
-        try:
-            overrides[name] = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}={value!r} is not a number") from None
-    return overrides
+    return lever_overrides(SimilarConfig, "similar-articles", text)
 
 
 def _story(title: str) -> str:
