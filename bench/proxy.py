@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bench.common import REPO
 from bench.http import free_port
+from cluster.nginx import NGINX, main_config
 
-NGINX = Path("/usr/sbin/nginx")
 DEPLOY_CONF = REPO / "deploy" / "nginx.conf"
 
 
@@ -39,23 +39,6 @@ def site_config(upstream: str, listen: str) -> str:
     return text
 
 
-def _main_config(folder: Path, site: Path) -> str:
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    # Run as root (a test machine's CI), nginx would hand its workers to "nobody", who cannot
-    # enter a private temporary folder.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    return (
-        f"{user}worker_processes 1;\ndaemon off;\npid {folder / 'nginx.pid'};\n"
-        f"error_log {folder / 'error.log'} warn;\n"
-        "events { worker_connections 1024; }\n"
-        f"http {{\n    access_log {folder / 'access.log'};\n{temp}\n"
-        f"    include {site};\n}}\n"
-    )
-
-
 class Nginx:
     """nginx on ``127.0.0.1:<port>`` in front of ``upstream`` (host:port); files in ``folder``."""
 
@@ -69,7 +52,7 @@ class Nginx:
         site = folder / "presse-search.conf"
         site.write_text(site_config(upstream, f"127.0.0.1:{self.port}"), encoding="utf-8")
         conf = folder / "nginx.conf"
-        conf.write_text(_main_config(folder, site), encoding="utf-8")
+        conf.write_text(main_config(folder, site), encoding="utf-8")
         self._log = (folder / "nginx.out").open("wb")
         self.process = subprocess.Popen(
             [str(NGINX), "-e", str(folder / "error.log"), "-p", str(folder), "-c", str(conf)],

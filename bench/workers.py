@@ -30,8 +30,9 @@ from urllib.parse import quote
 
 from bench.common import Report, Table
 from bench.http import Server, add_server_arguments, load, uncached_paths
-from bench.proxy import NGINX, Nginx
+from bench.proxy import Nginx
 from bench.slow_clients import Answer, SlowClients, p95_ms, reader
+from cluster.nginx import NGINX
 
 # Words of everyday news searches, found in any French news archive.
 QUERIES = [

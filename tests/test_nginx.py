@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 from test_serving import free_port, running, server_env, wait_ready
 
-from bench.proxy import NGINX, Nginx
+from bench.proxy import Nginx
 from bench.slow_clients import SlowClients, p95_ms, reader
+from cluster.nginx import NGINX
 
 pytestmark = pytest.mark.slow
 
