@@ -44,7 +44,7 @@ import Stemmer
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
 __all__ = [
-    "KEPT_HOMONYMS", "QUESTION_WORDS", "STOP_WORDS", "FrenchFilter", "FrenchTokenizer", "analyze",
+    "ELISION_ARTICLES", "KEPT_HOMONYMS", "QUESTION_WORDS", "STOP_WORDS", "FrenchFilter", "FrenchTokenizer", "analyze",
     "analyze_positions", "fold", "french_analyzer", "light_stem", "surface_analyzer",
 ]  # fmt: skip
 
@@ -190,7 +190,10 @@ def _light_norm(s: str) -> str:
 _WORD = re.compile(
     r"\w[\w\u0300-\u036f'’\-\u2010\u2011]*+(?:[.,](?=\d)[\w\u0300-\u036f'’\-\u2010\u2011]*+)*+"
 )
-_ELISION = re.compile(r"(l|m|t|qu|n|s|j|d|c|jusqu|quoiqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+# The elided articles (Lucene's FrenchAnalyzer's list), cut before ' or ’ in any case.
+ELISION_ARTICLES = ("l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu",
+                    "puisqu")  # fmt: skip
+_ELISION = re.compile(rf"({'|'.join(ELISION_ARTICLES)})['’]", re.IGNORECASE)
 # The parts of a raw word: split at hyphens, keep internal apostrophes and decimal separators.
 _PART = re.compile(r"[\w\u0300-\u036f]+(?:(?:['’]|(?<=\d)[.,](?=\d))[\w\u0300-\u036f]+)*")
 STEMMERS = ("snowball", "light", "none")
