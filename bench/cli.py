@@ -21,6 +21,7 @@ from typing import Any
 
 from bench import (
     analytics,
+    cluster,
     hostile,
     http,
     indexing,
@@ -50,6 +51,7 @@ COMMANDS = {
     "hostile": (hostile, "costliest queries' wall time; a normal reader under 5 attackers"),
     "analytics": (analytics, "uncached /search throughput with analytics on vs off (>= 0.95x)"),
     "suggest": (suggest, "search box API: /suggest p50/p95/p99, and typo-tolerant search"),
+    "cluster": (cluster, "nginx over 1-3 replicas vs /health; reindex + updates under 8 clients"),
     "report": (report, "regenerate docs/benchmarks.md from the JSON reports"),
 }
 
@@ -75,6 +77,8 @@ examples:
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/analytics.json
   scripts/bench --repeat 3 suggest --index-dir var/index \\
       --queries docs/bench-results/queries.jsonl --out docs/bench-results/suggest.json
+  scripts/bench cluster --source var/slice-5k.jsonl --queries docs/bench-results/queries.jsonl \\
+      --out docs/bench-results/cluster.json
   scripts/bench report
 """
 
