@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 import sys
 import time
 from typing import Any
@@ -117,6 +119,36 @@ accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 errorlog = "-"
 loglevel = "info"
+
+
+_follower: subprocess.Popen[bytes] | None = None
+
+
+def on_starting(server: Any) -> None:
+    """On a replica (``PRESSE_REPLICATE_FROM``), start the follower as a child of the master.
+
+    One follower per service, whatever the number of workers: it is the only writer of the
+    index root (the workers pick its switches up like a reindex's). It gets the master's pid
+    and stops when the master is gone, even after a kill -9; ``on_exit`` stops it otherwise.
+    """
+    global _follower
+    if not _settings.replicate_from:
+        return
+    command = [sys.executable, "-m", "index.replica", "--from", _settings.replicate_from,
+               "--parent-pid", str(os.getpid())]
+    _follower = subprocess.Popen(command)
+    server.log.info("replica of %s: follower started (pid %s)",
+                    _settings.replicate_from.rpartition("@")[2], _follower.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Stop the follower (it keeps a copy in progress for its next start)."""
+    if _follower is not None and _follower.poll() is None:
+        _follower.terminate()
+        try:
+            _follower.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _follower.kill()
 
 
 def post_worker_init(worker: Any) -> None:

@@ -36,7 +36,7 @@ from whoosh.query import Term
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
-from index import manifest
+from index import manifest, replicas
 from index.articles import MAX_ARTICLE_CHARS, Article, Deletion, Problem, Record
 from index.codec import PresseCodec
 from index.generations import IndexRoot, directory_size
@@ -164,6 +164,7 @@ def full_build(
     processes: int = 1,
     memory_mb: int = 256,
     keep_generations: int = 3,
+    replica_timeout_s: float = 3600.0,
     max_shrink: float = 0.5,
     allow_shrink: bool = False,
     stemmer: str = STEMMER,
@@ -242,7 +243,7 @@ def full_build(
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
-    root.prune(keep_generations)
+    root.prune(keep_generations, replicas.held(root, replica_timeout_s))
     return BuildReport(
         generation=gen_id,
         accepted=accepted,
@@ -336,6 +337,7 @@ def apply_update(
     max_errors: int = 100,
     memory_mb: int = 256,
     keep_generations: int = 3,
+    replica_timeout_s: float = 3600.0,
     max_article_chars: int = MAX_ARTICLE_CHARS,
     on_problem: ProblemHandler = _ignore_problem,
     progress: ProgressHandler = _ignore_progress,
@@ -424,7 +426,7 @@ def apply_update(
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
-    root.prune(keep_generations)
+    root.prune(keep_generations, replicas.held(root, replica_timeout_s))
     new_files = {f.name for f in described.files} - {f.name for f in before.files}
     return BuildReport(
         generation=gen_id,

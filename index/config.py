@@ -15,6 +15,7 @@ Nothing here imports Falcon or Whoosh.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -89,6 +90,21 @@ def share(text: str) -> float:
     return value
 
 
+def replica_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", text):
+        raise ValueError("must be 1-64 letters, digits or _ . - (it names a file)")
+    return text
+
+
+REPLICATION_POLL = SettingSpec(
+    "replication_poll_s",
+    "PRESSE_REPLICATION_POLL_S",
+    non_negative_float,
+    "how often, in seconds, a replica asks its source for a new generation",
+    lambda v: v > 0,
+)
+
+
 def declared(settings: type, specs: Sequence[SettingSpec]) -> None:
     """Fail at import when a settings class and its declarations disagree."""
     assert {s.name for s in specs} == {f.name for f in fields(settings)}, "declare every setting"
@@ -137,6 +153,36 @@ INDEX_SETTINGS: tuple[SettingSpec, ...] = (
         "longest article the reindexer accepts, in characters; a longer record is skipped",
         lambda v: isinstance(v, int) and v >= 1,
     ),
+    SettingSpec(
+        "replica_timeout_s",
+        "PRESSE_REPLICA_TIMEOUT",
+        non_negative_float,
+        "seconds after its last ack that a replica is forgotten: until then, the generations "
+        "it serves or copies are not pruned",
+        lambda v: v >= 0,
+    ),
+    REPLICATION_POLL,
+    SettingSpec(
+        "replication_max_mbps",
+        "PRESSE_REPLICATION_MAX_MBPS",
+        non_negative_float,
+        "a replica's copy speed limit, in MB/s, so that a copy leaves bandwidth to the "
+        "searches (0: no limit)",
+        lambda v: v >= 0,
+    ),
+    SettingSpec(
+        "replica_name",
+        "PRESSE_REPLICA_NAME",
+        replica_name,
+        "the name a replica acks under at its source (default: host name and a hash of the "
+        "index root)",
+    ),
+    SettingSpec(
+        "replication_token_file",
+        "PRESSE_REPLICATION_TOKEN_FILE",
+        Path,
+        "file holding the publisher's token, for a replica (else PRESSE_REPLICATION_TOKEN)",
+    ),
 )
 
 
@@ -152,6 +198,12 @@ class IndexSettings(EnvSettings):
     build_memory_mb: int = 512
     max_shrink: float = 0.5
     max_article_chars: int = MAX_ARTICLE_CHARS
+    # Replication (docs/replication.md). An hour covers a replica restarted by hand.
+    replica_timeout_s: float = 3600.0
+    replication_poll_s: float = 1.0
+    replication_max_mbps: float = 0.0
+    replica_name: str | None = None  # None: host name and a hash of the index root
+    replication_token_file: Path | None = None
 
 
 declared(IndexSettings, INDEX_SETTINGS)

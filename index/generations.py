@@ -33,7 +33,7 @@ import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,7 +79,7 @@ def _drop_inherited_locks() -> None:
 os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -95,7 +95,7 @@ def write_atomically(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 class IndexRoot:
@@ -264,11 +264,14 @@ class IndexRoot:
                     removed.append(child.name)
         return removed
 
-    def prune(self, keep: int) -> list[str]:
-        """Keep the ``keep`` newest ready generations (and always the live one)."""
+    def prune(self, keep: int, hold: Collection[str] = ()) -> list[str]:
+        """Keep the ``keep`` newest ready generations, always the live one, and those in
+        ``hold`` (what replicas still copy or serve: ``index.replicas.held``)."""
         live = self.current_id()
         ready = self.ready_generations()
-        doomed = [g for g in ready[: max(len(ready) - keep, 0)] if g.id != live]
+        doomed = [
+            g for g in ready[: max(len(ready) - keep, 0)] if g.id != live and g.id not in hold
+        ]
         for generation in doomed:
             shutil.rmtree(generation.path, ignore_errors=True)
         return [g.id for g in doomed]

@@ -24,6 +24,7 @@ from typing import Any
 import falcon
 import falcon.media
 
+from index.generations import IndexRoot
 from search.config import Settings
 from search.cors import CORS
 from search.engine import Engine
@@ -35,6 +36,7 @@ from search.resources.events import Click
 from search.resources.health import Health, Ready
 from search.resources.openapi import OpenAPIDocument
 from search.resources.popular import Popular
+from search.resources.replication import add_replication_routes
 from search.resources.search import Search
 from search.resources.static import add_static_routes
 from search.resources.suggest import Suggest
@@ -83,12 +85,14 @@ def create_app(
     app.add_route("/similar", SimilarToText(engine))  # POST: reads the index, changes nothing
     app.add_route("/suggest", Suggest(engine, labels))
     app.add_route("/health", Health())
-    app.add_route("/ready", Ready(engine))
+    app.add_route("/ready", Ready(engine, settings))
     app.add_route("/openapi.json", OpenAPIDocument())
     app.add_route("/events/click", Click(newsroom))
     app.add_route("/popular", Popular(newsroom))
     if newsroom.guard is not None:  # no token, no route: every /admin path answers 404
         add_admin_routes(app, newsroom)
+    if settings.replication_token:  # no token, no route: every /replication path answers 404
+        add_replication_routes(app, IndexRoot(settings.index_dir), settings.replication_token)
     add_static_routes(app)  # the search page and the embeddable widget
 
     # Falcon picks the most specific handler by the exception's MRO, whatever the order here.

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from index.config import (
     INDEX_SETTINGS,
+    REPLICATION_POLL,
     EnvSettings,
     IndexSettings,
     SettingSpec,
@@ -92,6 +93,45 @@ def parse_section_labels(path: str) -> tuple[tuple[str, str], ...]:
                 f"section {slug!r}: the label must be a non-empty string, got {label!r}"
             )
     return tuple(sorted((slug, label.strip()) for slug, label in labels.items()))
+
+
+def parse_replication_token(text: str) -> str:
+    if len(text) < MIN_TOKEN_CHARS:
+        raise ValueError(
+            f"must be at least {MIN_TOKEN_CHARS} characters long "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class MaxLag:
+    """How far behind its source a replica may be and still be ready; None: no limit."""
+
+    generations: int | None = 2
+    seconds: float | None = 60.0
+
+    def __str__(self) -> str:
+        parts = [] if self.generations is None else [str(self.generations)]
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g}s")
+        return ",".join(parts)
+
+
+def parse_max_lag(text: str) -> MaxLag:
+    """``2`` (generations), ``60s`` (seconds) or ``2,60s`` (both)."""
+    generations: int | None = None
+    seconds: float | None = None
+    for part in (p.strip().lower() for p in text.split(",")):
+        if re.fullmatch(r"\d+", part) and generations is None:
+            generations = int(part)
+        elif re.fullmatch(r"\d+(\.\d+)?s", part) and seconds is None:
+            seconds = float(part[:-1])
+        else:
+            raise ValueError(
+                "must be generations (2), seconds (60s) or both (2,60s), whole numbers at least 0"
+            )
+    return MaxLag(generations, seconds)
 
 
 def labels_ok(value: Any) -> bool:
@@ -209,6 +249,29 @@ SERVE_SETTINGS: tuple[SettingSpec, ...] = (
         parse_admin_tokens,
         "label:token pairs, comma-separated, opening /admin; unset, every /admin path answers 404",
     ),
+    SettingSpec(
+        "replication_token",
+        "PRESSE_REPLICATION_TOKEN",
+        parse_replication_token,
+        "bearer token opening /replication/... (the publisher), and the one a replica sends "
+        "to its source; unset, every /replication path answers 404",
+    ),
+    SettingSpec(
+        "replicate_from",
+        "PRESSE_REPLICATE_FROM",
+        str,
+        "URL of a publisher, or path of its index root: the service is a replica of it "
+        "(gunicorn starts the follower; see docs/replication.md)",
+    ),
+    REPLICATION_POLL,
+    SettingSpec(
+        "max_lag",
+        "PRESSE_MAX_LAG",
+        parse_max_lag,
+        "a replica answers /ready with 503 when further behind its source: generations (2), "
+        "seconds (60s), or both (2,60s)",
+        lambda v: isinstance(v, MaxLag),
+    ),
 )
 
 
@@ -237,6 +300,11 @@ class Settings(EnvSettings):
     section_labels: tuple[tuple[str, str], ...] = ()  # (slug, label), from a JSON file
     # Never shown by repr(): settings objects end up in logs and tracebacks.
     admin_tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # Replication (docs/replication.md).
+    replication_token: str | None = field(default=None, repr=False)
+    replicate_from: str | None = None
+    replication_poll_s: float = 1.0
+    max_lag: MaxLag = MaxLag()
 
     def __post_init__(self) -> None:
         if self.analytics_db is not None:
@@ -254,7 +322,10 @@ class Settings(EnvSettings):
 declared(Settings, SERVE_SETTINGS)
 
 # Every setting once, the indexing side's first: the README's table.
-SETTINGS: tuple[SettingSpec, ...] = (*INDEX_SETTINGS, *SERVE_SETTINGS[1:])
+SETTINGS: tuple[SettingSpec, ...] = (
+    *INDEX_SETTINGS,
+    *(spec for spec in SERVE_SETTINGS if spec not in INDEX_SETTINGS),
+)
 # How the README shows defaults that depend on the machine.
 _DEFAULT_SHOWN = {
     "workers": "`2 × cores + 1`",
@@ -272,7 +343,11 @@ def settings_table() -> str:
         value = defaults[spec.name]
         shown = _DEFAULT_SHOWN.get(spec.name)
         if shown is None:
-            text = ", ".join(value) if isinstance(value, tuple) else str(value)
+            text = (
+                ", ".join(value)
+                if isinstance(value, tuple)
+                else ("" if value is None else str(value))
+            )
             shown = f"`{text}`" if text else "(none)"
         rows.append(f"| `{spec.env}` | {shown} | {spec.help} |")
     return "\n".join(rows)

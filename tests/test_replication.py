@@ -1,0 +1,415 @@
+"""Replication on real indexes: the publisher's routes, the follower over HTTP and from a folder,
+hard links, checksums, a publisher gone, ``/ready``'s lag, and retention with acks.
+
+The publisher is a root built by the project's builder; its routes run in the real app
+(``falcon.testing`` for the route checks, real HTTP from a thread for the follower). The
+follower runs in this process, one poll at a time (``Follower.poll``); kills and gunicorn are
+in ``test_replica_processes.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import MakeClient
+from replication_env import TOKEN, build_publisher, new_files, serving_publisher, update
+
+from index import replica_status, replicas
+from index.generations import IndexRoot
+from index.manifest import read, verify
+from index.replica import Follower, behind
+from index.replica_copy import STAGING_DIR
+from index.replica_sources import DirectorySource, HttpSource
+from search.config import SETTINGS, MaxLag, Settings, parse_max_lag
+from search.engine import Engine
+from search.results import SearchRequest
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec in SETTINGS:
+        monkeypatch.delenv(spec.env, raising=False)
+
+
+@pytest.fixture
+def publisher(tmp_path: Path) -> IndexRoot:
+    return build_publisher(tmp_path)
+
+
+def follower(replica: Path, source: HttpSource | DirectorySource, **kw: float) -> Follower:
+    return Follower(IndexRoot(replica), source, "r1", poll_s=0.05, **kw)  # type: ignore[arg-type]
+
+
+def found(root: Path, query: str) -> set[str]:
+    engine = Engine(Settings(index_dir=root, refresh_interval_s=0))
+    try:
+        return {h.id for h in engine.search(SearchRequest(query=query, per_page=50)).hits}
+    finally:
+        engine.close()
+
+
+# --- the publisher's routes ----------------------------------------------------------------------
+
+
+def test_without_a_token_there_is_no_replication_route(
+    publisher: IndexRoot, make_client: MakeClient
+) -> None:
+    client = make_client(Settings(index_dir=publisher.path))
+    for path in ("/replication/current", f"/replication/generations/{publisher.current_id()}"):
+        resp = client.simulate_get(path, headers=AUTH)
+        assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
+    assert client.simulate_post("/replication/acks", json={}, headers=AUTH).status_code == 404
+
+
+def test_a_wrong_or_missing_token_gets_a_json_401(
+    publisher: IndexRoot, make_client: MakeClient
+) -> None:
+    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
+    for headers in ({}, {"Authorization": "Bearer " + TOKEN[:-1] + "x"},
+                    {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"}):
+        resp = client.simulate_get("/replication/current", headers=headers)
+        assert resp.status_code == 401, headers
+        assert resp.json["error"]["code"] == "unauthorized"
+        assert resp.headers["cache-control"] == "no-store"
+    name = read(publisher.current().path).toc.name
+    resp = client.simulate_get(
+        f"/replication/generations/{publisher.current_id()}/files/{name}")
+    assert resp.status_code == 401
+    assert resp.content != (publisher.current().path / name).read_bytes()
+
+
+def test_the_manifest_and_the_files_are_served_with_ranges(
+    publisher: IndexRoot, make_client: MakeClient
+) -> None:
+    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
+    live = publisher.current()
+    resp = client.simulate_get("/replication/current", headers=AUTH)
+    assert resp.status_code == 200 and resp.headers["cache-control"] == "no-store"
+    assert resp.json["generation"] == live.id
+    assert resp.json["meta"]["documents"] == live.meta["documents"]
+    assert resp.json["manifest"] == json.loads((live.path / "MANIFEST.json").read_text())
+    assert resp.json["generations"] == [live.id]
+    same = client.simulate_get(f"/replication/generations/{live.id}", headers=AUTH)
+    assert same.json == resp.json
+
+    biggest = max(read(live.path).files, key=lambda f: f.size)
+    data = (live.path / biggest.name).read_bytes()
+    url = f"/replication/generations/{live.id}/files/{biggest.name}"
+    whole = client.simulate_get(url, headers=AUTH)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["content-length"] == str(len(data))
+    assert whole.headers["cache-control"] == "no-store"
+    tail = client.simulate_get(url, headers=AUTH | {"Range": "bytes=1000-"})
+    assert tail.status_code == 206 and tail.content == data[1000:]
+    assert tail.headers["content-range"] == f"bytes 1000-{len(data) - 1}/{len(data)}"
+    middle = client.simulate_get(url, headers=AUTH | {"Range": "bytes=10-19"})
+    assert middle.status_code == 206 and middle.content == data[10:20]
+    beyond = client.simulate_get(url, headers=AUTH | {"Range": f"bytes={len(data)}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(data)}"
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2FCURRENT", "..", "READY", "MANIFEST.json", "LIVE",
+                                  "%2Fetc%2Fpasswd", "MAIN_inconnu.seg"])
+def test_only_files_the_manifest_lists_are_served(
+    publisher: IndexRoot, make_client: MakeClient, name: str
+) -> None:
+    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
+    live_id = publisher.current_id()
+    resp = client.simulate_get(f"/replication/generations/{live_id}/files/{name}", headers=AUTH)
+    assert resp.status_code == 404, resp.text
+    assert resp.json["error"]["code"] == "not_found"
+    for gen in ("..", "..%2F..", "inconnue"):
+        assert client.simulate_get(f"/replication/generations/{gen}",
+                                   headers=AUTH).status_code == 404
+
+
+def test_acks_are_recorded_and_bad_ones_name_their_field(
+    publisher: IndexRoot, make_client: MakeClient
+) -> None:
+    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
+    live_id = publisher.current_id()
+    resp = client.simulate_post("/replication/acks", headers=AUTH,
+                                json={"replica": "web-2", "serving": live_id, "copying": None})
+    assert resp.status_code == 204
+    [ack] = replicas.read_acks(publisher.path)
+    assert (ack.replica, ack.serving, ack.copying) == ("web-2", live_id, None)
+    for body, field in (({"replica": "../x", "serving": None}, "replica"),
+                        ({"replica": "web-2", "serving": "a/b"}, "serving"),
+                        ({"replica": "web-2", "copying": 3}, "copying"),
+                        ([1, 2], "body")):
+        resp = client.simulate_post("/replication/acks", headers=AUTH, json=body)
+        assert resp.status_code == 400 and resp.json["error"]["parameter"] == field, body
+    resp = client.simulate_post("/replication/acks", headers=AUTH, body=b"{nope")
+    assert resp.status_code == 400 and resp.json["error"]["parameter"] == "body"
+    assert [a.replica for a in replicas.read_acks(publisher.path)] == ["web-2"]
+
+
+# --- the follower ---------------------------------------------------------------------------------
+
+
+def test_over_http_a_replica_copies_a_build_then_only_an_updates_new_files(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    with serving_publisher(publisher.path) as url:
+        follow = follower(replica, HttpSource(url, TOKEN))
+        follow.poll()
+        first = publisher.current_id()
+        assert IndexRoot(replica).current_id() == first
+        total = sum(f.size for f in read(publisher.current().path).files)
+        status = replica_status.read(replica)
+        assert status is not None and status.error is None
+        assert (status.serving, status.source_generation, status.behind_generations) == (
+            first, first, 0)
+        assert status.bytes_copied_last == total and status.bytes_linked_last == 0
+        assert IndexRoot(replica).current().meta["replicated_from"] == url
+
+        second = update(publisher, tmp_path, 1)
+        follow.poll()
+        assert IndexRoot(replica).current_id() == second
+        added = new_files(publisher, first, second)
+        status = replica_status.read(replica)
+        assert status is not None
+        print(f"\nupdate of one article: {status.bytes_copied_last:,} bytes copied "
+              f"(its new files: {sum(added.values()):,}), {status.bytes_linked_last:,} linked")
+        assert status.bytes_copied_last == sum(added.values())
+        assert status.bytes_linked_last == total - read(
+            publisher.generations_dir / first).toc.size
+        old, new = IndexRoot(replica).generations_dir / first, IndexRoot(replica).current().path
+        for entry in read(new).files:
+            if entry.name not in added:  # the same file on disk, not a copy
+                assert os.stat(old / entry.name).st_ino == os.stat(new / entry.name).st_ino
+        verify(new, read(new))
+    assert found(replica, "balafon") == {"maj-1"}
+    assert not any((replica / STAGING_DIR).iterdir())
+    acks = replicas.read_acks(publisher.path)
+    assert [(a.replica, a.serving, a.copying) for a in acks] == [("r1", second, None)]
+
+
+def test_from_a_folder_a_replica_copies_and_acks_beside_the_source(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    follow = follower(replica, DirectorySource(publisher.path))
+    follow.poll()
+    first = publisher.current_id()
+    second = update(publisher, tmp_path, 1)
+    third = update(publisher, tmp_path, 2)
+    follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.serving == third and status.error is None
+    assert second != third
+    assert status.bytes_copied_last == sum(new_files(publisher, first, third).values())
+    assert found(replica, "balafon") == {"maj-1", "maj-2"}
+    [ack] = replicas.read_acks(publisher.path)
+    assert (ack.replica, ack.serving) == ("r1", third)
+
+
+def test_behind_counts_the_sources_ready_generations_the_replica_lacks(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    source = DirectorySource(publisher.path)
+    first = publisher.current_id()
+    update(publisher, tmp_path, 1)
+    update(publisher, tmp_path, 2)
+    published = source.current()
+    assert published is not None
+    assert behind(first, published) == 2
+    assert behind(None, published) == 3
+    assert behind(published.generation, published) == 0
+
+
+def test_a_corrupt_file_at_the_source_is_refused_and_the_replica_keeps_serving(
+    publisher: IndexRoot, tmp_path: Path, make_client: MakeClient
+) -> None:
+    replica = tmp_path / "replica"
+    with serving_publisher(publisher.path) as url:
+        follow = follower(replica, HttpSource(url, TOKEN))
+        follow.poll()
+        first = publisher.current_id()
+        second = update(publisher, tmp_path, 1)
+        victim = max(new_files(publisher, first, second).items(), key=lambda item: item[1])[0]
+        path = publisher.generations_dir / second / victim
+        original = path.read_bytes()
+        path.write_bytes(bytes([original[0] ^ 0xFF]) + original[1:])  # same size, one byte off
+        follow.poll()
+        status = replica_status.read(replica)
+        assert status is not None and status.serving == first
+        assert status.error is not None and victim in status.error
+        assert "checksum mismatch" in status.error and second in status.error
+        assert IndexRoot(replica).current_id() == first
+        assert not (IndexRoot(replica).generations_dir / second).exists()
+        assert found(replica, "balafon") == set()  # still the previous generation
+        # /ready on the replica: behind by one, which PRESSE_MAX_LAG allows by default.
+        client = make_client(Settings(index_dir=replica, replicate_from=url))
+        resp = client.simulate_get("/ready")
+        assert resp.status_code == 200, resp.json
+        assert resp.json["replication"]["lag_generations"] == 1
+        assert victim in resp.json["replication"]["error"]
+
+        path.write_bytes(original)  # repaired at the source: taken after the retry delay
+        follow._refused = None
+        follow.poll()
+        assert IndexRoot(replica).current_id() == second
+        assert replica_status.read(replica).error is None  # type: ignore[union-attr]
+
+
+def test_with_the_publisher_gone_the_replica_keeps_serving_and_stays_ready(
+    publisher: IndexRoot, tmp_path: Path, make_client: MakeClient
+) -> None:
+    replica = tmp_path / "replica"
+    with serving_publisher(publisher.path) as url:
+        follow = follower(replica, HttpSource(url, TOKEN, timeout_s=2))
+        follow.poll()
+    follow.poll()  # the server is gone
+    status = replica_status.read(replica)
+    assert status is not None and status.serving == publisher.current_id()
+    assert status.error is not None and "unreachable" in status.error
+    client = make_client(Settings(index_dir=replica, replicate_from=url, max_lag=MaxLag(0, 0.0)))
+    resp = client.simulate_get("/ready")
+    assert resp.status_code == 200, resp.json
+    assert resp.json["replication"]["lag_s"] == 0
+    assert resp.json["documents"] == publisher.current().meta["documents"]
+
+
+def test_a_wrong_token_is_reported_and_nothing_is_copied(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    with serving_publisher(publisher.path) as url:
+        follower(replica, HttpSource(url, "un-autre-jeton-0123456789")).poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.serving is None
+    assert status.error is not None and "401" in status.error
+    assert IndexRoot(replica).current_id() is None
+
+
+# --- /ready on a replica --------------------------------------------------------------------------
+
+
+def test_ready_answers_503_past_the_max_lag_and_200_once_caught_up(
+    publisher: IndexRoot, tmp_path: Path, make_client: MakeClient
+) -> None:
+    replica = tmp_path / "replica"
+    follow = follower(replica, DirectorySource(publisher.path))
+    follow.poll()
+    first = publisher.current_id()
+    update(publisher, tmp_path, 1)
+    third = update(publisher, tmp_path, 2)
+    # Behind by two: the first poll notices (and is refused: a file is missing at the source).
+    victim = next(iter(new_files(publisher, first, third)))
+    hidden = tmp_path / "hidden"
+    os.rename(publisher.generations_dir / third / victim, hidden)
+    follow.poll()
+    assert IndexRoot(replica).current_id() == first
+
+    def ready(max_lag: str) -> tuple[int, dict[str, object]]:
+        client = make_client(Settings(index_dir=replica, replicate_from=str(publisher.path),
+                                      max_lag=parse_max_lag(max_lag)))
+        resp = client.simulate_get("/ready")
+        return resp.status_code, resp.json
+
+    status, body = ready("1")
+    assert status == 503 and "2 generations behind" in str(body["unready"])
+    assert body["replication"]["lag_generations"] == 2  # type: ignore[index]
+    assert body["generation"] == first
+    assert ready("2")[0] == 200
+    status, body = ready("2,0s")  # seconds: behind since the poll above, so more than 0 s
+    assert status == 503 and "s behind the source" in str(body["unready"])
+
+    os.rename(hidden, publisher.generations_dir / third / victim)
+    follow._refused = None
+    follow.poll()
+    status, body = ready("0,0s")
+    assert status == 200, body
+    assert body["replication"] == {  # type: ignore[comparison-overlap]
+        "source": str(publisher.path), "source_generation": third, "lag_generations": 0,
+        "lag_s": 0.0, "last_success": body["replication"]["last_success"],  # type: ignore[index]
+        "error": None}
+
+
+def test_ready_answers_503_when_the_follower_stopped_writing_its_status(
+    publisher: IndexRoot, tmp_path: Path, make_client: MakeClient
+) -> None:
+    replica = tmp_path / "replica"
+    follower(replica, DirectorySource(publisher.path)).poll()
+    settings = Settings(index_dir=replica, replicate_from=str(publisher.path))
+    assert make_client(settings).simulate_get("/ready").status_code == 200
+    status = replica_status.read(replica)
+    assert status is not None
+    long_ago = (datetime.now(UTC) - timedelta(seconds=60)).isoformat()
+    replica_status.write(replica, status.__class__(**{**vars(status), "last_poll": long_ago}))
+    resp = make_client(settings).simulate_get("/ready")
+    assert resp.status_code == 503 and "not running" in resp.json["unready"]
+    (replica / replica_status.FILENAME).unlink()
+    resp = make_client(settings).simulate_get("/ready")
+    assert resp.status_code == 503 and "no status" in resp.json["unready"]
+    # Not a replica: no replication block, whatever files lie there.
+    resp = make_client(Settings(index_dir=replica)).simulate_get("/ready")
+    assert resp.status_code == 200 and "replication" not in resp.json
+
+
+@pytest.mark.parametrize("text, expected", [("2", MaxLag(2, None)), ("60s", MaxLag(None, 60.0)),
+                                            ("2,60s", MaxLag(2, 60.0)), ("0", MaxLag(0, None))])
+def test_max_lag_reads_generations_seconds_or_both(text: str, expected: MaxLag) -> None:
+    assert parse_max_lag(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "deux", "2,3", "-1", "60m", "1s,2s"])
+def test_a_bad_max_lag_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_max_lag(text)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def ack(root: IndexRoot, serving: str | None, copying: str | None = None,
+        age_s: float = 0.0) -> None:
+    at = datetime.now(UTC) - timedelta(seconds=age_s)
+    replicas.record(root.path, replicas.Ack("r1", serving, copying, at))
+
+
+def test_prune_keeps_what_a_replica_serves_until_it_acks_a_newer_one(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    first = publisher.current_id()
+    assert first is not None
+    ack(publisher, serving=first)
+    second = update(publisher, tmp_path, 1, keep=1)
+    third = update(publisher, tmp_path, 2, keep=1)
+    ids = [g.id for g in publisher.ready_generations()]
+    assert ids == [first, second, third]  # the replica serves the first: it and newer are kept
+    ack(publisher, serving=second, copying=third)
+    fourth = update(publisher, tmp_path, 3, keep=1)
+    assert [g.id for g in publisher.ready_generations()] == [second, third, fourth]
+    ack(publisher, serving=fourth)
+    fifth = update(publisher, tmp_path, 4, keep=1)
+    assert [g.id for g in publisher.ready_generations()] == [fourth, fifth]
+
+
+def test_a_copying_replica_holds_its_generation_and_a_silent_one_is_forgotten(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    first = publisher.current_id()
+    ack(publisher, serving=None, copying=first)
+    second = update(publisher, tmp_path, 1, keep=1, timeout_s=60)
+    assert [g.id for g in publisher.ready_generations()] == [first, second]
+    ack(publisher, serving=None, copying=first, age_s=120)  # silent for two minutes
+    third = update(publisher, tmp_path, 2, keep=1, timeout_s=60)
+    assert [g.id for g in publisher.ready_generations()] == [third]
+
+
+def test_without_replicas_prune_keeps_as_before(publisher: IndexRoot, tmp_path: Path) -> None:
+    update(publisher, tmp_path, 1, keep=1)
+    assert [g.id for g in publisher.ready_generations()] == [publisher.current_id()]
+    (publisher.path / replicas.ACKS_DIR).mkdir()
+    (publisher.path / replicas.ACKS_DIR / "r9.json").write_text("{pas du json")
+    update(publisher, tmp_path, 2, keep=1)
+    assert [g.id for g in publisher.ready_generations()] == [publisher.current_id()]
