@@ -15,7 +15,6 @@ processes whose group is the recorded pid.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -27,6 +26,13 @@ from pathlib import Path
 from typing import Any
 
 STATE_FILE = "cluster.json"
+# The Popen objects of the processes this process started: kept so that they are not collected
+# while running (Python warns), and so that their exit statuses are collected (no zombies).
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def adopt(process: subprocess.Popen[bytes]) -> None:
+    _STARTED[process.pid] = process
 
 
 @dataclass
@@ -104,8 +110,9 @@ def stop_group(proc: Proc, grace_s: float = 20.0) -> None:
 
 def _reap(pid: int) -> None:
     # When this process started the leader, it must collect its exit status or it stays a zombie.
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    process = _STARTED.get(pid)
+    if process is not None and process.poll() is not None:
+        del _STARTED[pid]
 
 
 def spawn(
@@ -130,6 +137,7 @@ def spawn(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+    adopt(process)
     return Proc(
         name=name,
         pid=process.pid,

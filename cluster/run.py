@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cluster.nginx import NginxProcess, replicas_site
-from cluster.processes import Proc, State, alive, is_ours, spawn, start_ticks, stop_group
+from cluster.processes import Proc, State, adopt, alive, is_ours, spawn, start_ticks, stop_group
 from cluster.upstreams import Replica, render, write_atomically
 
 REPO = Path(__file__).resolve().parent.parent
@@ -191,7 +191,7 @@ class Cluster:
         }
         self._spawn("publisher", self._gunicorn_argv(), env, {"PRESSE_REPLICATION_TOKEN": token})
 
-    def start_replica(self, i: int) -> None:
+    def start_replica(self, i: int, extra_env: dict[str, str] | None = None) -> None:
         self.replica_root(i).mkdir(parents=True, exist_ok=True)
         argv = [
             "bash",
@@ -210,6 +210,7 @@ class Cluster:
             "PRESSE_BIND": f"127.0.0.1:{self.base_port + i}",
             "PRESSE_WORKERS": str(self.state.data["workers"]),
             "PRESSE_VENV": sys.prefix,  # the scripts' _env.sh: this very environment
+            **(extra_env or {}),
         }
         self._spawn(f"replica-{i}", argv, env)
 
@@ -223,6 +224,8 @@ class Cluster:
             folder, port, replicas_site(f"127.0.0.1:{port}", self.upstream_file, limits=limits)
         )
         pid = nginx.start()
+        if nginx.process is not None:
+            adopt(nginx.process)
         self.state.record(
             Proc(
                 "nginx", pid, start_ticks(pid), nginx.command(), {}, str(folder / "nginx.out"), port
@@ -260,12 +263,12 @@ class Cluster:
         log = self.folder / "logs" / f"{name}.log"
         self.state.record(spawn(name, argv, full, env, log, REPO, port))
 
-    def restart(self, name: str) -> None:
-        """Start ``name`` again as it was started (after a kill)."""
+    def restart(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start ``name`` again (after a kill); a replica with ``extra_env`` added."""
         if name == "publisher":
             self.start_publisher()
         elif name.startswith("replica-"):
-            self.start_replica(int(name.removeprefix("replica-")))
+            self.start_replica(int(name.removeprefix("replica-")), extra_env)
         else:
             raise ClusterError(f"cannot restart {name!r} alone")
 
