@@ -154,6 +154,11 @@ class Follower:
             self._ack(None)
             return
         except GenerationGone as exc:
+            log.warning(
+                "generation %s is gone at the source (%s): starting over from its new current one",
+                published.generation,
+                exc,
+            )
             clear_staging(self.root)
             self._write(error=f"{exc}; starting over from the source's new current generation")
             return

@@ -209,22 +209,25 @@ def _fetch(source: Source, gen_id: str, entry: FileEntry, folder: Path, throttle
             out.seek(0)
             while block := out.read(CHUNK):  # the bytes a killed copy left: hashed, not fetched
                 digest.update(block)
-            stream, start = source.open(gen_id, entry.name, have)
-            if start != have:  # the source cannot resume: start over
-                out.truncate(start)
-                digest = hashlib.sha256()
-            try:
-                with stream:
-                    size = start
-                    while size <= entry.size and (block := stream.read(CHUNK)):
-                        out.write(block)
-                        digest.update(block)
-                        size += len(block)
-                        fetched += len(block)
-                        throttle.spent(len(block))
-            except (OSError, http.client.HTTPException) as exc:
-                out.flush()  # keep what arrived: the next round resumes after it
-                raise SourceError(f"{source.description}: {entry.name} cut off ({exc})") from None
+            size = have
+            if have < entry.size:  # (all there: killed between the last byte and the rename)
+                stream, size = source.open(gen_id, entry.name, have)
+                if size != have:  # the source cannot resume: start over
+                    out.truncate(size)
+                    digest = hashlib.sha256()
+                try:
+                    with stream:
+                        while size <= entry.size and (block := stream.read(CHUNK)):
+                            out.write(block)
+                            digest.update(block)
+                            size += len(block)
+                            fetched += len(block)
+                            throttle.spent(len(block))
+                except (OSError, http.client.HTTPException) as exc:
+                    out.flush()  # keep what arrived: the next round resumes after it
+                    raise SourceError(
+                        f"{source.description}: {entry.name} cut off ({exc})"
+                    ) from None
             out.flush()
             os.fsync(out.fileno())
         if size == entry.size and digest.hexdigest() == entry.sha256:

@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import synthetic
 from conftest import MakeClient
 from replication_env import TOKEN, build_publisher, new_files, serving_publisher, update
 
 from index import replica_status, replicas
+from index.build import full_build
 from index.generations import IndexRoot
 from index.manifest import read, verify
 from index.replica import Follower, behind
@@ -413,3 +415,47 @@ def test_without_replicas_prune_keeps_as_before(publisher: IndexRoot, tmp_path: 
     (publisher.path / replicas.ACKS_DIR / "r9.json").write_text("{pas du json")
     update(publisher, tmp_path, 2, keep=1)
     assert [g.id for g in publisher.ready_generations()] == [publisher.current_id()]
+
+
+def test_parts_left_by_a_killed_copy_are_resumed_not_fetched_again(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    source = synthetic.write_jsonl(tmp_path / "other.jsonl", list(synthetic.articles(300, seed=9)))
+    with serving_publisher(publisher.path) as url:
+        follow = follower(replica, HttpSource(url, TOKEN))
+        follow.poll()
+        second = full_build(publisher, source, processes=1).generation  # every file new
+        files = sorted(read(publisher.current().path).files, key=lambda f: f.size)
+        whole, half = files[-1], files[-2]
+        staging = replica / STAGING_DIR / second
+        staging.mkdir(parents=True)
+        # Killed after the last byte of one file (before its rename), and halfway through another.
+        (staging / f"{whole.name}.part").write_bytes(
+            (publisher.current().path / whole.name).read_bytes())
+        data = (publisher.current().path / half.name).read_bytes()
+        (staging / f"{half.name}.part").write_bytes(data[: len(data) // 2])
+        (replica / STAGING_DIR / "20200101T000000000000Z-abcdef").mkdir()  # another's: removed
+        follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.error is None and status.serving == second
+    total = sum(f.size for f in files)
+    assert status.bytes_copied_last == total - whole.size - len(data) // 2
+    assert not any((replica / STAGING_DIR).iterdir())
+    verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
+
+
+def test_a_corrupt_part_is_fetched_again_whole(publisher: IndexRoot, tmp_path: Path) -> None:
+    replica = tmp_path / "replica"
+    follow = follower(replica, DirectorySource(publisher.path))
+    live = publisher.current()
+    biggest = max(read(live.path).files, key=lambda f: f.size)
+    staging = replica / STAGING_DIR / live.id
+    staging.mkdir(parents=True)
+    (staging / f"{biggest.name}.part").write_bytes(b"\xff" * (biggest.size // 2))
+    follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.error is None and status.serving == live.id
+    total = sum(f.size for f in read(live.path).files)
+    # The bad half was resumed, failed its checksum, and the file was fetched again whole.
+    assert status.bytes_copied_last == total - biggest.size // 2 + biggest.size

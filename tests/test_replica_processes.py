@@ -1,0 +1,190 @@
+"""Replication with real processes: a follower killed with SIGKILL mid-copy, a generation pruned
+under a copy, and replicas under gunicorn (``PRESSE_REPLICATE_FROM``) behind a publisher that
+goes away.
+
+Copies are made slow with the copy speed limit (``PRESSE_REPLICATION_MAX_MBPS``), so that a
+kill lands in the middle of one: that is the setting an admin uses to leave bandwidth to the
+searches, not a test hook.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import synthetic
+from replication_env import TOKEN, build_publisher, serving_publisher, update
+from test_serving import free_port, get, running, server_env, wait_ready
+
+from index import replica_status
+from index.build import full_build
+from index.generations import IndexRoot
+from index.manifest import read, verify
+from index.replica_copy import STAGING_DIR
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@contextmanager
+def follower(url: str, replica: Path, log: Path, mbps: float = 0.0,
+             *extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = server_env(PRESSE_REPLICATION_TOKEN=TOKEN, PRESSE_REPLICATION_POLL_S="0.1",
+                     PRESSE_REPLICATION_MAX_MBPS=str(mbps))
+    command = [sys.executable, "-m", "index.replica", "--from", url,
+               "--index-dir", str(replica), "--name", "r1", *extra]
+    with running(command, env, log) as process:
+        yield process
+
+
+def staged_bytes(replica: Path) -> int:
+    folder = replica / STAGING_DIR
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+
+
+def only_ready_generations(replica: Path) -> bool:
+    root = IndexRoot(replica)
+    listed = sorted(p.name for p in root.generations_dir.iterdir())
+    return listed == [g.id for g in root.ready_generations()]
+
+
+def rebuild(root: IndexRoot, folder: Path, seed: int, keep: int = 3,
+            timeout_s: float = 3600.0) -> str:
+    """A full build of other articles: every segment file new (a copy of the whole index)."""
+    source = synthetic.write_jsonl(folder / f"rebuild-{seed}.jsonl",
+                                   list(synthetic.articles(300, seed=seed)))
+    return full_build(root, source, processes=1, keep_generations=keep,
+                      replica_timeout_s=timeout_s).generation
+
+
+def test_a_follower_killed_mid_copy_resumes_and_never_serves_a_half_copy(
+    tmp_path: Path
+) -> None:
+    publisher = build_publisher(tmp_path)
+    replica = tmp_path / "replica"
+    with serving_publisher(publisher.path) as url:
+        with follower(url, replica, tmp_path / "f0.log", 0, "--once") as process:
+            assert process.wait(timeout=60) == 0
+        first = publisher.current_id()
+        assert IndexRoot(replica).current_id() == first
+        second = rebuild(publisher, tmp_path, seed=11)
+        total = sum(f.size for f in read(publisher.current().path).files)
+        # 0.4 MB/s: a copy of ~1.2 MB lasts ~3 s; killed at a quarter, a half, three quarters.
+        for k, share in enumerate((0.25, 0.5, 0.75), start=1):
+            with follower(url, replica, tmp_path / f"f{k}.log", 0.4) as process:
+                wait_for(lambda s=share: staged_bytes(replica) >= s * total, 30, f"{share:.0%}")
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+            assert IndexRoot(replica).current_id() == first  # never the half copy
+            assert only_ready_generations(replica)
+            assert not (IndexRoot(replica).generations_dir / second).exists()
+            staged = staged_bytes(replica)
+            assert 0 < staged < total
+        with follower(url, replica, tmp_path / "f4.log", 0, "--once") as process:
+            assert process.wait(timeout=60) == 0, (tmp_path / "f4.log").read_text()
+    root = IndexRoot(replica)
+    assert root.current_id() == second
+    verify(root.current().path, read(root.current().path))
+    status = replica_status.read(replica)
+    assert status is not None and status.error is None
+    print(f"\nresumed after 3 kills: {status.bytes_copied_last:,} of {total:,} bytes fetched "
+          f"by the last run (staged before it: {staged:,})")
+    assert status.bytes_copied_last == total - staged  # resumed where the kill left it
+    assert not any((replica / STAGING_DIR).iterdir())
+
+
+def test_a_generation_pruned_under_a_copy_is_dropped_for_the_new_current_one(
+    tmp_path: Path
+) -> None:
+    publisher = build_publisher(tmp_path, keep=1)
+    replica = tmp_path / "replica"
+    first = publisher.current_id()
+    with (serving_publisher(publisher.path) as url,
+          follower(url, replica, tmp_path / "f.log", 0.4) as process):
+        wait_for(lambda: staged_bytes(replica) > 100_000, 30, "a copy under way")
+        # A replica forgotten at once (timeout 0): the rebuild prunes what it copies.
+        newer = rebuild(publisher, tmp_path, seed=12, keep=1, timeout_s=0)
+        assert [g.id for g in publisher.ready_generations()] == [newer]
+        wait_for(lambda: IndexRoot(replica).current_id() == newer, 60, "the new current")
+        assert process.poll() is None
+    log = (tmp_path / "f.log").read_text()
+    assert f"generation {first} is gone at the source" in log, log
+    assert only_ready_generations(replica)
+    verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
+
+
+# --- replicas under gunicorn ----------------------------------------------------------------------
+
+
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in state
+
+
+def test_a_gunicorn_replica_follows_reports_its_lag_and_outlives_its_publisher(
+    tmp_path: Path
+) -> None:
+    publisher = build_publisher(tmp_path)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    pub_port, rep_port = free_port(), free_port()
+    pub_base, rep_base = f"http://127.0.0.1:{pub_port}", f"http://127.0.0.1:{rep_port}"
+    quick = {"PRESSE_WORKERS": "1", "PRESSE_REFRESH_INTERVAL": "0.2", "PRESSE_ANALYTICS": "off"}
+    pub_env = server_env(PRESSE_INDEX_DIR=str(publisher.path), PRESSE_BIND=f"127.0.0.1:{pub_port}",
+                         PRESSE_REPLICATION_TOKEN=TOKEN, **quick)
+    rep_env = server_env(PRESSE_INDEX_DIR=str(tmp_path / "replica"),
+                         PRESSE_BIND=f"127.0.0.1:{rep_port}", PRESSE_REPLICATE_FROM=pub_base,
+                         PRESSE_REPLICATION_TOKEN_FILE=str(token_file),
+                         PRESSE_REPLICATION_POLL_S="0.2", PRESSE_REPLICA_NAME="web-1", **quick)
+    pub_log, rep_log = tmp_path / "publisher.log", tmp_path / "replica.log"
+    with running(GUNICORN, pub_env, pub_log) as pub, running(GUNICORN, rep_env, rep_log) as rep:
+        wait_ready(pub, pub_base, pub_log)
+        ready = wait_ready(rep, rep_base, rep_log)
+        assert ready["generation"] == publisher.current_id()
+        assert ready["replication"]["source"] == pub_base
+        assert ready["replication"]["lag_generations"] == 0
+        # The replica does not publish: it was given its token in a file, not the variable.
+        status, _, _ = get(rep_base + "/replication/current")
+        assert status == 404
+
+        started = time.monotonic()
+        second = update(publisher, tmp_path, 1)
+        wait_for(lambda: get(rep_base + "/ready")[2].get("generation") == second, 10,
+                 "the replica on the update")
+        print(f"\nupdate served by the replica {time.monotonic() - started:.1f} s after "
+              "its switch on the publisher")
+        status, _, body = get(rep_base + "/search?q=balafon")
+        assert status == 200 and [h["id"] for h in body["hits"]] == ["maj-1"]
+
+        pub.send_signal(signal.SIGTERM)  # the publisher goes away
+        pub.wait(timeout=30)
+        time.sleep(1.5)  # several polls of the follower
+        status, _, body = get(rep_base + "/ready")
+        assert status == 200, body
+        assert body["generation"] == second
+        assert "unreachable" in body["replication"]["error"]
+        assert get(rep_base + "/search?q=balafon")[0] == 200
+
+        follower_pid = int(rep_log.read_text().split("follower started (pid ")[1].split(")")[0])
+        assert alive(follower_pid)
+        rep.send_signal(signal.SIGKILL)  # the master dies: its follower stops by itself
+        rep.wait()
+        wait_for(lambda: not alive(follower_pid), 10, "the follower to stop")
