@@ -29,6 +29,7 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from index import manifest, replica_status, replicas
 from index.config import ConfigError, IndexSettings
@@ -105,8 +107,8 @@ class Follower:
             )
         self._refused: tuple[str, float, float] | None = None  # generation, retry at, delay
 
-    def _write(self, **changes: object) -> None:
-        self.status = replace(self.status, serving=self.root.current_id(), **changes)  # type: ignore[arg-type]
+    def _write(self, **changes: Any) -> None:
+        self.status = replace(self.status, serving=self.root.current_id(), **changes)
         replica_status.write(self.root.path, self.status)
 
     def _ack(self, copying: str | None) -> None:
@@ -178,11 +180,16 @@ class Follower:
         gen_id = published.generation
         local = self.root.get(gen_id)
         if local is not None:  # already here: checked, then switched to, no copy
-            manifest.verify(local.path, manifest.read(local.path))
-            self.root.switch(gen_id)
-            self._write(bytes_copied_last=0, bytes_linked_last=0)
-            log.info("switched to generation %s, already here", gen_id)
-            return
+            try:
+                manifest.verify(local.path, manifest.read(local.path))
+            except manifest.CorruptGeneration as exc:
+                log.warning("local copy of %s damaged (%s): copying it again", gen_id, exc)
+                shutil.rmtree(local.path)
+            else:
+                self.root.switch(gen_id)
+                self._write(bytes_copied_last=0, bytes_linked_last=0)
+                log.info("switched to generation %s, already here", gen_id)
+                return
         self._ack(gen_id)
         last_beat = time.monotonic()
 

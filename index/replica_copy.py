@@ -171,6 +171,8 @@ def copy_generation(
             continue
         copied += _fetch(source, gen_id, entry, folder, throttle)
         files_copied += 1
+    for leftover in folder.glob("*.part"):  # a part of a file that was linked instead
+        leftover.unlink()
     manifest.write(folder, published.manifest)
     try:
         manifest.verify(folder, published.manifest)

@@ -459,3 +459,33 @@ def test_a_corrupt_part_is_fetched_again_whole(publisher: IndexRoot, tmp_path: P
     total = sum(f.size for f in read(live.path).files)
     # The bad half was resumed, failed its checksum, and the file was fetched again whole.
     assert status.bytes_copied_last == total - biggest.size // 2 + biggest.size
+
+
+def test_a_rollback_at_the_source_is_followed_without_a_copy_unless_damaged(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    follow = follower(replica, DirectorySource(publisher.path))
+    follow.poll()
+    first = publisher.current_id()
+    second = update(publisher, tmp_path, 1)
+    follow.poll()
+    third = update(publisher, tmp_path, 2)
+    follow.poll()
+    assert IndexRoot(replica).current_id() == third
+    publisher.rollback()
+    follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.serving == second and status.error is None
+    assert status.bytes_copied_last == 0 and status.bytes_linked_last == 0
+    # The first generation's own file (its table of contents) damaged on the replica: the
+    # rollback to it copies that file again, and links the rest.
+    publisher.rollback()
+    toc = read(IndexRoot(replica).generations_dir / first).toc
+    path = IndexRoot(replica).generations_dir / first / toc.name
+    path.write_bytes(b"\0" * toc.size)
+    follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.serving == first and status.error is None
+    assert status.bytes_copied_last == toc.size
+    verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
