@@ -20,6 +20,7 @@ Everything shares this machine's cores (2 here): n replicas add processes, not c
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -154,9 +155,16 @@ def run(args: argparse.Namespace) -> Report:
             }
             throughput = _throughput(cluster, args, paths)
             run_load, changes, client = _reindex_run(cluster, args, paths, folder)
+            load_after = [round(x, 2) for x in os.getloadavg()]
         finally:
             cluster.down()
-    return _report(args, throughput, run_load, changes, client, memory)
+    report = _report(args, throughput, run_load, changes, client, memory)
+    report.results["load_average_after"] = load_after
+    report.notes.append(
+        f"Load average at the end of the run: {load_after} (at its start: see the machine); "
+        "other work shared the machine, so compare rows of this run with each other."
+    )
+    return report
 
 
 def _report(
