@@ -23,13 +23,15 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_CORPUS
+from conftest import REPO, SAMPLE_CORPUS
 from test_serving import free_port
 
 from bench.http import uncached_paths
@@ -291,3 +293,36 @@ def test_with_the_publisher_killed_the_replicas_keep_serving(cluster: Cluster) -
     cluster.restart("publisher")
     cluster.wait_ready("publisher")
     assert json.loads(json.dumps(replica_status(cluster, 1)))["serving"] == generation
+
+
+def test_scripts_cluster_down_stops_everything_after_a_crash(tmp_path: Path) -> None:
+    """The command line: ``up`` (1 replica), a crash (nginx's and the publisher's masters killed
+    -9, their workers orphaned), ``status`` says so, ``down`` still stops every group."""
+    folder, port = tmp_path / "c", _base_port()
+    command = [sys.executable, "-m", "cluster"]
+    up = subprocess.run(
+        [*command, "up", "--dir", str(folder), "--replicas", "1", "--workers", "1",
+         "--source", str(SAMPLE_CORPUS), "--base-port", str(port)],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )
+    state = Cluster(folder).state
+    try:
+        assert up.returncode == 0, up.stderr
+        assert get(port + NGINX_OFFSET, "/search?q=maroc") == 200
+        for name in ("nginx", "publisher"):
+            os.kill(state.proc(name).pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert group_members(state.proc("nginx").pid)  # nginx's worker outlived its master
+        status = subprocess.run([*command, "status", "--dir", str(folder)], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0
+        assert "publisher" in status.stdout and "NOT RUNNING" in status.stdout
+        assert "replica-1" in status.stdout and "/ready 200" in status.stdout
+    finally:
+        down = subprocess.run([*command, "down", "--dir", str(folder)], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stderr
+    for proc in state.procs():
+        assert group_members(proc.pid) == [], proc.name
+    assert "replica-1" in down.stdout and "nginx" in down.stdout
+    assert Cluster(folder).state.procs() == []
