@@ -8,13 +8,15 @@
   table of contents), and, per replica, how long after the command it served the generation
   and what it copied and hard-linked for it (``REPLICA.json``);
 - ``Load``: clients searching through nginx meanwhile (``wrk``, or ``bench.loadgen``), in a
-  thread, counting every answer that is not a 2xx and every socket error.
+  thread, until the changes are done, counting every answer that is not a 2xx and every socket
+  error (its p99 is the worst of its 5-second runs).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field
@@ -131,16 +133,33 @@ def apply_change(
 
 
 class Load:
-    """``connections`` clients sending ``paths`` through ``base`` for ``seconds``, in a thread."""
+    """``connections`` clients sending ``paths`` through ``base``, in a thread, for at least
+    ``seconds`` and until ``join()``: in runs of ``CHUNK_S`` (wrk runs for a fixed time), so that
+    the load lasts as long as the changes it must cover, however long a reindex takes."""
+
+    CHUNK_S = 5.0
 
     def __init__(self, base: str, paths: Path, connections: int, seconds: float) -> None:
         self.client = "wrk" if shutil.which("wrk") else "python"
-        self.result: dict[str, Any] = {}
+        self.chunks: list[dict[str, Any]] = []
         self.error: BaseException | None = None
+        self._done = threading.Event()
+        started = time.monotonic()
 
         def go() -> None:
             try:
-                self.result = load(self.client, base, paths, connections, seconds, 1)
+                k = 0
+                while True:
+                    elapsed = time.monotonic() - started
+                    if self._done.is_set() and elapsed >= seconds - 0.5:
+                        return
+                    # whole seconds: wrk takes no fraction
+                    length = float(min(self.CHUNK_S, max(1, round(seconds - elapsed))))
+                    offset = k * 997
+                    self.chunks.append(
+                        load(self.client, base, paths, connections, length, 1, offset=offset)
+                    )
+                    k += 1
             except BaseException as exc:  # reported by join()
                 self.error = exc
 
@@ -148,11 +167,25 @@ class Load:
         self._thread.start()
 
     def join(self) -> dict[str, Any]:
+        """Stop after the current run (once ``seconds`` have passed); the totals."""
+        self._done.set()
         self._thread.join()
         if self.error is not None:
             raise RuntimeError(f"the load failed: {self.error}") from self.error
         return self.result
 
     @property
+    def result(self) -> dict[str, Any]:
+        total = {
+            key: sum(int(c[key]) for c in self.chunks)
+            for key in ("requests", "non2xx", "socket_errors", "duration_us")
+        }
+        total["p99_us"] = max((c["p99_us"] for c in self.chunks), default=0)
+        total["p50_us"] = statistics.median(c["p50_us"] for c in self.chunks) if self.chunks else 0
+        total["runs"] = len(self.chunks)
+        return total
+
+    @property
     def failed(self) -> int:
-        return int(self.result.get("non2xx", 0)) + int(self.result.get("socket_errors", 0))
+        result = self.result
+        return int(result["non2xx"]) + int(result["socket_errors"])
