@@ -7,7 +7,7 @@ replicas and nginx with the ``/ready`` checker, in a temporary folder on free lo
    then routes to those), and wrk sends, through nginx, never-repeated searches (no answer from
    a cache, as ``bench http``) and ``/health``, one after the other in an order that alternates,
    for ``--seconds`` each: the ratio of the two, within the same n, is the figure that survives
-   a shared machine.
+   a shared machine. With ``--repeat K``, K rounds, n going up then down; medians and ranges.
 2. The run of issue 13: ``--clients`` connections search through nginx for ``--run-seconds``
    while the publisher runs one full reindex of ``--source`` then ``--updates`` one-article
    ``--update``s; every answer that is not a 2xx, and every socket error, counts as failed. For
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.collection import read_queries
-from bench.common import Report, Table, fmt_num
+from bench.common import Report, Table, fmt_num, fmt_spread, summarize
 from bench.http import free_port, load, uncached_paths
 from bench.memory import tree_memory
 from bench.replication import Change, Load, apply_change, update_files
@@ -80,28 +80,38 @@ def _route_to(cluster: Cluster, n: int) -> None:
 
 def _throughput(
     cluster: Cluster, args: argparse.Namespace, paths: dict[str, Path]
-) -> dict[str, Any]:
+) -> dict[str, list[dict[str, Any]]]:
+    """n -> one {"search", "health"} pair of wrk runs per repeat; n goes 1, 2, 3 then 3, 2, 1."""
     base = cluster.url("nginx")
-    results: dict[str, Any] = {}
+    results: dict[str, list[dict[str, Any]]] = {str(n): [] for n in range(1, REPLICAS + 1)}
     rng = random.Random(args.seed)
     client = "wrk" if shutil.which("wrk") else "python"
-    for n in range(1, REPLICAS + 1):
-        _route_to(cluster, n)
-        print(f"[cluster] {n} replica(s): warm-up, then /search and /health", file=sys.stderr)
-        load(client, base, paths["search"], args.concurrency, args.warmup_seconds, 1)
-        order = ["search", "health"] if n % 2 else ["health", "search"]
-        results[str(n)] = {
-            what: load(
-                client,
-                base,
-                paths[what],
-                args.concurrency,
-                args.seconds,
-                1,
-                offset=rng.randrange(50_000),
+    for repeat in range(args.repeat):
+        counts = list(range(1, REPLICAS + 1))
+        for n in counts if repeat % 2 == 0 else counts[::-1]:
+            _route_to(cluster, n)
+            print(
+                f"[cluster] repeat {repeat + 1}/{args.repeat}, {n} replica(s): warm-up, then "
+                "/search and /health",
+                file=sys.stderr,
+                flush=True,
             )
-            for what in order
-        }
+            load(client, base, paths["search"], args.concurrency, args.warmup_seconds, 1)
+            order = ["search", "health"] if (n + repeat) % 2 else ["health", "search"]
+            results[str(n)].append(
+                {
+                    what: load(
+                        client,
+                        base,
+                        paths[what],
+                        args.concurrency,
+                        args.seconds,
+                        1,
+                        offset=rng.randrange(50_000),
+                    )
+                    for what in order
+                }
+            )
     return results
 
 
@@ -177,21 +187,33 @@ def _report(
     memory: dict[str, tuple[int, int | None]],
 ) -> Report:
     rows = []
+    summary: dict[str, dict[str, Any]] = {}
     for n, runs in throughput.items():
-        search, health = runs["search"], runs["health"]
+        summary[n] = {
+            "health_rps": summarize([r["health"]["rps"] for r in runs]),
+            "search_rps": summarize([r["search"]["rps"] for r in runs]),
+            "search_p50_us": summarize([r["search"]["p50_us"] for r in runs]),
+            "search_p99_us": summarize([r["search"]["p99_us"] for r in runs]),
+            # within a repeat: the two runs were back to back, under the same load
+            "over_health": summarize(
+                [r["search"]["rps"] / r["health"]["rps"] for r in runs if r["health"]["rps"]]
+            ),
+        }
+        s = summary[n]
+        failed_n = sum(r[w]["non2xx"] + r[w]["socket_errors"] for r in runs for w in r)
         rows.append(
             [
                 n,
-                fmt_num(health["rps"], 0),
-                fmt_num(search["rps"], 0),
-                fmt_num(search["p50_us"] / 1000, 1),
-                fmt_num(search["p99_us"] / 1000, 1),
-                f"{search['rps'] / health['rps']:.3f}" if health["rps"] else "–",
-                fmt_num(search["non2xx"] + search["socket_errors"], 0),
+                fmt_spread(s["health_rps"], 0),
+                fmt_spread(s["search_rps"], 0),
+                fmt_spread(s["search_p50_us"], 1, 1e-3),
+                fmt_spread(s["search_p99_us"], 1, 1e-3),
+                fmt_spread(s["over_health"], 3),
+                fmt_num(failed_n, 0),
             ]
         )
-    one = throughput["1"]["search"]["rps"]
-    scaling = {n: runs["search"]["rps"] / one if one else None for n, runs in throughput.items()}
+    one = summary["1"]["search_rps"]["median"]
+    scaling = {n: s["search_rps"]["median"] / one if one else None for n, s in summary.items()}
     failed = int(run_load["non2xx"]) + int(run_load["socket_errors"])
     change_rows = []
     for c in changes:
@@ -215,7 +237,10 @@ def _report(
         "that compete for the same CPU, so the rows show the cost of the extra hop and of "
         "spreading, not the gain of a replica on its own machine (that gain is the ratio of "
         "one replica's /search throughput to the machine it has, times the machines).",
-        "Search throughput with n replicas ÷ with 1: "
+        f"Every replica has {args.workers} sync workers: n replicas are {args.workers}n "
+        "workers behind nginx, and on 2 cores a difference between rows is as much the "
+        "number of workers and the other work on the machine as the replicas. "
+        "Median search throughput with n replicas ÷ with 1: "
         + ", ".join(f"{n}: {v:.2f}" for n, v in scaling.items() if v is not None)
         + ".",
         "Replica memory after start (RSS of each replica's process tree): "
@@ -223,8 +248,8 @@ def _report(
         + "; the serving images are memory-mapped, so workers of one replica share them.",
         f"Reindex run: {run_load['requests']:,} requests by {args.clients} {client} clients "
         f"in {run_load['duration_us'] / 1e6:.0f} s through nginx (at least "
-        f"{args.run_seconds:g} s, and until the last update was served; {run_load['runs']} "
-        f"runs of 5 s), {failed} failed ({run_load['non2xx']} non-2xx, "
+        f"{args.run_seconds:g} s, and until the last update was served; {run_load['runs']} wrk "
+        f"runs of up to 5 s), {failed} failed ({run_load['non2xx']} non-2xx, "
         f"{run_load['socket_errors']} socket errors); p99 {run_load['p99_us'] / 1000:.0f} ms "
         "(the worst run's).",
         "Served after: seconds from the end of the publisher's command until every replica's "
@@ -249,9 +274,11 @@ def _report(
             "run_seconds": args.run_seconds,
             "clients": args.clients,
             "updates": args.updates,
+            "repeat": args.repeat,
         },
         results={
             "throughput": throughput,
+            "throughput_summary": summary,
             "scaling": scaling,
             "run": run_load,
             "failed": failed,
@@ -260,7 +287,8 @@ def _report(
         },
         tables=[
             Table(
-                f"Through nginx, wrk {args.concurrency} connections, {args.seconds:g} s per run",
+                f"Through nginx, wrk {args.concurrency} connections, {args.seconds:g} s per run, "
+                f"{args.repeat} run(s): median (min–max)",
                 [
                     "replicas",
                     "/health req/s",
