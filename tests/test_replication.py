@@ -18,6 +18,7 @@ import pytest
 import synthetic
 from conftest import MakeClient
 from replication_env import TOKEN, build_publisher, new_files, serving_publisher, update
+from test_openapi import assert_documented
 
 from index import replica_status, replicas
 from index.build import full_build
@@ -317,6 +318,9 @@ def test_ready_answers_503_past_the_max_lag_and_200_once_caught_up(
         resp = client.simulate_get("/ready")
         return resp.status_code, resp.json
 
+    client = make_client(Settings(index_dir=replica, replicate_from=str(publisher.path),
+                                  max_lag=parse_max_lag("1")))
+    assert_documented(client.simulate_get("/ready"), "/ready")
     status, body = ready("1")
     assert status == 503 and "2 generations behind" in str(body["unready"])
     assert body["replication"]["lag_generations"] == 2  # type: ignore[index]
@@ -330,6 +334,8 @@ def test_ready_answers_503_past_the_max_lag_and_200_once_caught_up(
     follow.poll()
     status, body = ready("0,0s")
     assert status == 200, body
+    assert_documented(make_client(Settings(index_dir=replica, replicate_from=str(
+        publisher.path))).simulate_get("/ready"), "/ready")
     assert body["replication"] == {  # type: ignore[comparison-overlap]
         "source": str(publisher.path), "source_generation": third, "lag_generations": 0,
         "lag_s": 0.0, "last_success": body["replication"]["last_success"],  # type: ignore[index]
