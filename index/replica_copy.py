@@ -7,7 +7,8 @@
 
 Each file of the source's manifest is, in this order of preference:
 
-- already in staging, whole (a copy that was interrupted): kept once its checksum is checked;
+- already in staging, whole (a copy that was interrupted, of this generation or of one the
+  source has since replaced: ``staging_for``): kept once its checksum is checked;
 - the same file (name, size, SHA-256) in a local generation: hard-linked, no byte copied;
   segment files never change once written, so an update costs only its new segment;
 - fetched into ``<f>.part``, resuming after the bytes a killed copy left there (``Range``),
@@ -127,13 +128,30 @@ def _whole(folder: Path, entry: FileEntry) -> bool:
     return True
 
 
-def clear_staging(root: IndexRoot, keep: str | None = None) -> None:
-    """Remove staged copies other than ``keep`` (another generation's half copy is useless)."""
+def staging_for(root: IndexRoot, gen_id: str, names: set[str]) -> Path:
+    """The staging folder of ``gen_id``, with only files of ``names`` (whole or ``.part``).
+
+    A copy of another generation left by a kill is taken over rather than thrown away: when
+    the source moved on meanwhile, its new generation is most often the same files plus an
+    update's segment, and whatever is not the same is caught by the checksums.
+    """
     staging = root.path / STAGING_DIR
-    if staging.is_dir():
-        for child in staging.iterdir():
-            if child.name != keep:
-                shutil.rmtree(child, ignore_errors=True)
+    folder = staging / gen_id
+    others = sorted(c for c in staging.iterdir() if c.name != gen_id) if staging.is_dir() else []
+    if not folder.exists() and others and others[-1].is_dir():
+        os.rename(others.pop(), folder)  # the newest: ids sort by creation time
+    for other in others:
+        if other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+        else:
+            other.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    for child in folder.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        elif child.name.removesuffix(".part") not in names:
+            child.unlink()
+    return folder
 
 
 def copy_generation(
@@ -151,9 +169,7 @@ def copy_generation(
     stop = stop or threading.Event()
     check_names(published)
     gen_id = published.generation
-    clear_staging(root, keep=gen_id)
-    folder = root.path / STAGING_DIR / gen_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = staging_for(root, gen_id, {f.name for f in published.manifest.files})
     have = local_files(root)
     throttle = Throttle(max_mbps, stop, progress)
     copied = linked = files_copied = files_linked = 0
@@ -171,7 +187,7 @@ def copy_generation(
             continue
         copied += _fetch(source, gen_id, entry, folder, throttle)
         files_copied += 1
-    for leftover in folder.glob("*.part"):  # a part of a file that was linked instead
+    for leftover in folder.glob("*.part"):  # a part of a file that was found whole instead
         leftover.unlink()
     manifest.write(folder, published.manifest)
     try:

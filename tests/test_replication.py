@@ -495,3 +495,31 @@ def test_a_rollback_at_the_source_is_followed_without_a_copy_unless_damaged(
     assert status is not None and status.serving == first and status.error is None
     assert status.bytes_copied_last == toc.size
     verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
+
+
+def test_a_killed_copy_of_a_generation_since_replaced_is_taken_over(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    source = synthetic.write_jsonl(tmp_path / "other.jsonl", list(synthetic.articles(300, seed=9)))
+    follow = follower(replica, DirectorySource(publisher.path))
+    follow.poll()
+    second = full_build(publisher, source, processes=1).generation
+    files = sorted(read(publisher.current().path).files, key=lambda f: f.size)
+    whole, half = files[-1], files[-2]
+    staging = replica / STAGING_DIR / second  # as a kill in the middle of its copy leaves it
+    staging.mkdir(parents=True)
+    (staging / whole.name).write_bytes((publisher.current().path / whole.name).read_bytes())
+    data = (publisher.current().path / half.name).read_bytes()
+    (staging / f"{half.name}.part").write_bytes(data[: len(data) // 2])
+    (staging / "MAIN_disparu.seg.part").write_bytes(b"rien")
+    third = update(publisher, tmp_path, 1)  # the source moved on: the second plus one segment
+    follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.error is None and status.serving == third
+    total = sum(f.size for f in read(publisher.current().path).files)
+    assert status.bytes_copied_last == total - whole.size - len(data) // 2
+    assert not any((replica / STAGING_DIR).iterdir())
+    current = IndexRoot(replica).current().path
+    verify(current, read(current))
+    assert not (current / "MAIN_disparu.seg.part").exists()
