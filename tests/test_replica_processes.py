@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import synthetic
 from replication_env import TOKEN, build_publisher, serving_publisher, update
-from test_serving import free_port, get, running, server_env, wait_ready
+from test_serving import REPO, free_port, get, running, server_env, wait_ready
 
-from index import replica_status
+from index import replica_status, replicas
 from index.build import full_build
 from index.generations import IndexRoot
 from index.manifest import read, verify
@@ -199,3 +199,49 @@ def test_a_gunicorn_replica_follows_reports_its_lag_and_outlives_its_publisher(
         rep.send_signal(signal.SIGKILL)  # the master dies: its follower stops by itself
         rep.wait()
         wait_for(lambda: not alive(follower_pid), 10, "the follower to stop")
+
+
+def test_scripts_replica_serves_a_folders_index_from_relative_paths(tmp_path: Path) -> None:
+    publisher = build_publisher(tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = server_env(PRESSE_BIND=f"127.0.0.1:{port}", PRESSE_WORKERS="1",
+                     PRESSE_ANALYTICS="off", PRESSE_REPLICATION_POLL_S="0.2")
+    log = tmp_path / "replica.log"
+    command = ["bash", str(REPO / "scripts" / "replica"), "--from", "publisher",
+               "--index-dir", "replica", "--name", "web-9"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        ready = wait_ready(process, base, log)
+        assert ready["generation"] == publisher.current_id()
+        assert ready["replication"]["source"] == str(publisher.path)
+        [ack] = replicas.read_acks(publisher.path)
+        assert ack.replica == "web-9" and ack.serving == publisher.current_id()
+        assert (tmp_path / "replica" / "CURRENT").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("args, message", [([], "error: --from URL|PATH is required"),
+                                           (["--from"], ""), (["--from", "x", "--index-dir"], "")])
+def test_scripts_replica_explains_its_usage(args: list[str], message: str) -> None:
+    done = subprocess.run(["bash", str(REPO / "scripts" / "replica"), *args],
+                          capture_output=True, text=True, timeout=60, env=server_env())
+    assert done.returncode == 2
+    assert message in done.stderr and "usage: scripts/replica --from URL|PATH" in done.stderr
+
+
+def test_a_second_follower_on_the_same_root_is_refused(tmp_path: Path) -> None:
+    publisher = build_publisher(tmp_path)
+    replica = tmp_path / "replica"
+    with follower(str(publisher.path), replica, tmp_path / "f.log") as first:
+        wait_for(lambda: IndexRoot(replica).current_id() is not None, 30, "the first copy")
+        done = subprocess.run([sys.executable, "-m", "index.replica", "--from",
+                               str(publisher.path), "--index-dir", str(replica), "--once"],
+                              capture_output=True, text=True, timeout=60, env=server_env())
+        assert done.returncode == 1
+        assert "one follower per index root" in done.stderr
+        assert first.poll() is None
