@@ -101,6 +101,16 @@ def test_the_manifest_and_the_files_are_served_with_ranges(
     same = client.simulate_get(f"/replication/generations/{live.id}", headers=AUTH)
     assert same.json == resp.json
 
+    # No site's page may read it, whatever PRESSE_CORS_ORIGINS allows for the public API.
+    cors = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN,
+                                cors_origins=("https://www.exemple.ma",)))
+    for method in ("GET", "OPTIONS"):
+        answer = cors.simulate_request(method, "/replication/current", headers=AUTH | {
+            "Origin": "https://www.exemple.ma", "Access-Control-Request-Method": "GET"})
+        assert "access-control-allow-origin" not in answer.headers, method
+    assert "access-control-allow-origin" in cors.simulate_get(
+        "/health", headers={"Origin": "https://www.exemple.ma"}).headers
+
     biggest = max(read(live.path).files, key=lambda f: f.size)
     data = (live.path / biggest.name).read_bytes()
     url = f"/replication/generations/{live.id}/files/{biggest.name}"
