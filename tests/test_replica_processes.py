@@ -220,9 +220,12 @@ def test_scripts_replica_serves_a_folders_index_from_relative_paths(tmp_path: Pa
         [ack] = replicas.read_acks(publisher.path)
         assert ack.replica == "web-9" and ack.serving == publisher.current_id()
         assert (tmp_path / "replica" / "CURRENT").exists()
+        follower_pid = int(log.read_text().split("follower started (pid ")[1].split(")")[0])
+        assert alive(follower_pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+    assert not alive(follower_pid)  # stopped by the master on its way out (on_exit)
 
 
 @pytest.mark.parametrize("args, message", [([], "error: --from URL|PATH is required"),
