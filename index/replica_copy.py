@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from index import manifest
 from index.generations import IndexRoot, fsync_dir
@@ -81,6 +82,10 @@ def check_names(published: Published) -> None:
             raise CopyRefused(f"the source's manifest lists a file named {entry.name!r}")
 
 
+RANGE_MAX = 64 << 20  # bytes asked for in one request, unthrottled: well under 1 s on a LAN
+REQUEST_S = 10.0  # throttled, one request lasts about this long
+
+
 class Throttle:
     """Sleeps so that bytes go no faster than ``mbps`` MB/s (0: no limit); tells ``progress``
     the bytes fetched so far; raises ``Stopped`` as soon as ``stop`` is set."""
@@ -91,6 +96,10 @@ class Throttle:
         self.rate = mbps * 1e6
         self.stop = stop
         self.progress = progress
+        # Each file is asked for in ranges of at most ``span`` bytes: the publisher's sync
+        # worker is busy for the whole of a request, and gunicorn kills one busy for longer
+        # than PRESSE_TIMEOUT (30 s); a 300 MB file at 5 MB/s would take a minute.
+        self.span = max(CHUNK, int(self.rate * REQUEST_S)) if self.rate > 0 else RANGE_MAX
         self.started = time.monotonic()
         self.done = 0
 
@@ -219,33 +228,32 @@ def _fetch(source: Source, gen_id: str, entry: FileEntry, folder: Path, throttle
     problem = ""
     for _ in range(FETCH_TRIES):
         with open(part, "ab+") as out:
-            have = out.tell()
-            if have > entry.size:
+            size = out.tell()
+            if size > entry.size:
                 out.truncate(0)
-                have = 0
+                size = 0
             digest = hashlib.sha256()
             out.seek(0)
             while block := out.read(CHUNK):  # the bytes a killed copy left: hashed, not fetched
                 digest.update(block)
-            size = have
-            if have < entry.size:  # (all there: killed between the last byte and the rename)
-                stream, size = source.open(gen_id, entry.name, have)
-                if size != have:  # the source cannot resume: start over
-                    out.truncate(size)
-                    digest = hashlib.sha256()
+            while size < entry.size:  # (== already: killed between the last byte and the rename)
+                want = min(throttle.span, entry.size - size)
+                stream, start = source.open(gen_id, entry.name, size, want)
+                if start != size:  # the source cannot resume: the whole file, from the start
+                    out.truncate(0)
+                    digest, size, want = hashlib.sha256(), 0, entry.size + 1
                 try:
                     with stream:
-                        while size <= entry.size and (block := stream.read(CHUNK)):
-                            out.write(block)
-                            digest.update(block)
-                            size += len(block)
-                            fetched += len(block)
-                            throttle.spent(len(block))
+                        got = _pour(stream, out, digest, want, throttle)
                 except (OSError, http.client.HTTPException) as exc:
                     out.flush()  # keep what arrived: the next round resumes after it
                     raise SourceError(
                         f"{source.description}: {entry.name} cut off ({exc})"
                     ) from None
+                size += got
+                fetched += got
+                if got == 0:  # the source's file ends before the manifest says
+                    break
             out.flush()
             os.fsync(out.fileno())
         if size == entry.size and digest.hexdigest() == entry.sha256:
@@ -261,3 +269,14 @@ def _fetch(source: Source, gen_id: str, entry: FileEntry, folder: Path, throttle
         f"{entry.name} of generation {gen_id} from {source.description}: {problem} "
         f"({FETCH_TRIES} tries)"
     )
+
+
+def _pour(stream: BinaryIO, out: BinaryIO, digest: Any, limit: int, throttle: Throttle) -> int:
+    """Copy at most ``limit`` bytes of ``stream`` to ``out``, hashing them; the bytes copied."""
+    done = 0
+    while done < limit and (block := stream.read(min(CHUNK, limit - done))):
+        out.write(block)
+        digest.update(block)
+        done += len(block)
+        throttle.spent(len(block))
+    return done

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from conftest import MakeClient
 from replication_env import TOKEN, build_publisher, new_files, serving_publisher, update
 from test_openapi import assert_documented
 
-from index import replica_status, replicas
+from index import replica_copy, replica_status, replicas
 from index.build import full_build
 from index.generations import IndexRoot
 from index.manifest import read, verify
@@ -533,3 +534,32 @@ def test_a_killed_copy_of_a_generation_since_replaced_is_taken_over(
     current = IndexRoot(replica).current().path
     verify(current, read(current))
     assert not (current / "MAIN_disparu.seg.part").exists()
+
+
+def test_files_are_asked_for_in_bounded_ranges(
+    publisher: IndexRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A publisher's sync worker is killed past PRESSE_TIMEOUT: no request may ask for more
+    # than RANGE_MAX bytes (made small here, so that the test's files need several).
+    monkeypatch.setattr(replica_copy, "RANGE_MAX", 100_000)
+    replica = tmp_path / "replica"
+    seen: list[tuple[str, str]] = []
+    with serving_publisher(publisher.path, seen=seen) as url:
+        follower(replica, HttpSource(url, TOKEN)).poll()
+    live = publisher.current()
+    assert IndexRoot(replica).current_id() == live.id
+    verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
+    biggest = max(read(live.path).files, key=lambda f: f.size)
+    asked = [r for path, r in seen if path.endswith("/files/" + biggest.name)]
+    assert len(asked) == -(-biggest.size // 100_000)  # ceil: one request per range
+    assert asked[:2] == ["bytes=0-99999", "bytes=100000-199999"]
+    starts_ends = [tuple(map(int, r.removeprefix("bytes=").split("-"))) for path, r in seen
+                   if "/files/" in path]
+    assert all(end - start + 1 <= 100_000 for start, end in starts_ends)
+
+
+def test_a_throttled_copy_asks_for_ranges_it_fetches_in_about_ten_seconds() -> None:
+    stop = threading.Event()
+    assert replica_copy.Throttle(0.0, stop).span == replica_copy.RANGE_MAX
+    assert replica_copy.Throttle(5.0, stop).span == 50_000_000  # 5 MB/s × 10 s
+    assert replica_copy.Throttle(0.01, stop).span == replica_copy.CHUNK  # never below a read
