@@ -201,15 +201,23 @@ def test_a_gunicorn_replica_follows_reports_its_lag_and_outlives_its_publisher(
         wait_for(lambda: not alive(follower_pid), 10, "the follower to stop")
 
 
-def test_scripts_replica_serves_a_folders_index_from_relative_paths(tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher", ["replica", "serve"])
+def test_scripts_replica_or_serve_with_replicate_from_serve_the_sources_index(
+    tmp_path: Path, launcher: str
+) -> None:
     publisher = build_publisher(tmp_path)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_env(PRESSE_BIND=f"127.0.0.1:{port}", PRESSE_WORKERS="1",
                      PRESSE_ANALYTICS="off", PRESSE_REPLICATION_POLL_S="0.2")
+    if launcher == "replica":  # relative paths, from the caller's folder
+        command = ["bash", str(REPO / "scripts" / "replica"), "--from", "publisher",
+                   "--index-dir", "replica", "--name", "web-9"]
+    else:  # scripts/serve builds no sample index on a replica
+        command = ["bash", str(REPO / "scripts" / "serve")]
+        env |= {"PRESSE_REPLICATE_FROM": str(publisher.path),
+                "PRESSE_INDEX_DIR": str(tmp_path / "replica"), "PRESSE_REPLICA_NAME": "web-9"}
     log = tmp_path / "replica.log"
-    command = ["bash", str(REPO / "scripts" / "replica"), "--from", "publisher",
-               "--index-dir", "replica", "--name", "web-9"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
@@ -219,7 +227,8 @@ def test_scripts_replica_serves_a_folders_index_from_relative_paths(tmp_path: Pa
         assert ready["replication"]["source"] == str(publisher.path)
         [ack] = replicas.read_acks(publisher.path)
         assert ack.replica == "web-9" and ack.serving == publisher.current_id()
-        assert (tmp_path / "replica" / "CURRENT").exists()
+        served = IndexRoot(tmp_path / "replica").ready_generations()
+        assert [g.id for g in served] == [publisher.current_id()]  # and nothing else
         follower_pid = int(log.read_text().split("follower started (pid ")[1].split(")")[0])
         assert alive(follower_pid)
     finally:
