@@ -100,6 +100,9 @@ class Throttle:
         # worker is busy for the whole of a request, and gunicorn kills one busy for longer
         # than PRESSE_TIMEOUT (30 s); a 300 MB file at 5 MB/s would take a minute.
         self.span = max(CHUNK, int(self.rate * REQUEST_S)) if self.rate > 0 else RANGE_MAX
+        # Reads of a tenth of a second at the limit (64 KiB at least): progress is reported,
+        # and a stop noticed, between reads; 1 MiB at 0.4 MB/s would be 2.6 s.
+        self.read_size = min(CHUNK, max(64 << 10, int(self.rate / 10))) if self.rate else CHUNK
         self.started = time.monotonic()
         self.done = 0
 
@@ -274,7 +277,7 @@ def _fetch(source: Source, gen_id: str, entry: FileEntry, folder: Path, throttle
 def _pour(stream: BinaryIO, out: BinaryIO, digest: Any, limit: int, throttle: Throttle) -> int:
     """Copy at most ``limit`` bytes of ``stream`` to ``out``, hashing them; the bytes copied."""
     done = 0
-    while done < limit and (block := stream.read(min(CHUNK, limit - done))):
+    while done < limit and (block := stream.read(min(throttle.read_size, limit - done))):
         out.write(block)
         digest.update(block)
         done += len(block)

@@ -85,6 +85,15 @@ def test_a_follower_killed_mid_copy_resumes_and_never_serves_a_half_copy(
         # 0.4 MB/s: a copy of ~1.2 MB lasts ~3 s; killed at a quarter, a half, three quarters.
         for k, share in enumerate((0.25, 0.5, 0.75), start=1):
             with follower(url, replica, tmp_path / f"f{k}.log", 0.4) as process:
+                if k == 1:  # a long copy rewrites the status as it goes: not a dead follower
+                    wait_for(lambda: staged_bytes(replica) > 100_000, 30, "a copy under way")
+                    before = replica_status.read(replica)
+                    time.sleep(0.5)
+                    after = replica_status.read(replica)
+                    assert before is not None and after is not None
+                    assert after.last_poll != before.last_poll
+                    assert after.bytes_copied_last > before.bytes_copied_last
+                    assert after.behind_generations == 1 and after.serving == first
                 wait_for(lambda s=share: staged_bytes(replica) >= s * total, 30, f"{share:.0%}")
                 process.send_signal(signal.SIGKILL)
                 process.wait()

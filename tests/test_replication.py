@@ -563,3 +563,6 @@ def test_a_throttled_copy_asks_for_ranges_it_fetches_in_about_ten_seconds() -> N
     assert replica_copy.Throttle(0.0, stop).span == replica_copy.RANGE_MAX
     assert replica_copy.Throttle(5.0, stop).span == 50_000_000  # 5 MB/s × 10 s
     assert replica_copy.Throttle(0.01, stop).span == replica_copy.CHUNK  # never below a read
+    assert replica_copy.Throttle(0.0, stop).read_size == replica_copy.CHUNK
+    assert replica_copy.Throttle(0.4, stop).read_size == 65536  # 0.16 s at 0.4 MB/s
+    assert replica_copy.Throttle(5.0, stop).read_size == 500_000  # a tenth of a second
