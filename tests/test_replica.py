@@ -409,3 +409,24 @@ def test_a_throttled_copy_asks_for_ranges_it_fetches_in_about_ten_seconds() -> N
     assert replica_copy.Throttle(0.0, stop).read_size == replica_copy.CHUNK
     assert replica_copy.Throttle(0.4, stop).read_size == 65536  # 0.16 s at 0.4 MB/s
     assert replica_copy.Throttle(5.0, stop).read_size == 500_000  # a tenth of a second
+
+
+def test_a_copy_moved_in_but_not_switched_to_is_switched_to_without_a_copy(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    # What a kill between the move into generations/ and the switch of CURRENT leaves.
+    replica = tmp_path / "replica"
+    source = DirectorySource(publisher.path)
+    follower(replica, source).poll()
+    first = publisher.current_id()
+    second = update(publisher, tmp_path, 1)
+    published = source.current()
+    assert published is not None
+    replica_copy.copy_generation(IndexRoot(replica), source, published)
+    assert IndexRoot(replica).current_id() == first  # moved in, never named by CURRENT
+    assert IndexRoot(replica).get(second) is not None
+    follower(replica, source).poll()  # the restarted follower
+    status = replica_status.read(replica)
+    assert status is not None and status.serving == second and status.error is None
+    assert status.bytes_copied_last == 0
+    assert found(replica, "balafon") == {"maj-1"}
