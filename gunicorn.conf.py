@@ -9,6 +9,9 @@ The master process imports no application code (``preload_app = False``): each w
 and builds the suggestion tables, so the first request does not pay for them. That hook, rather
 than ``post_fork``, because ``post_fork`` runs before the worker has loaded the app (and before
 ``raw_env`` is applied), when there is no engine yet to warm.
+
+On a replica (``PRESSE_REPLICATE_FROM``), ``on_starting`` starts the follower that copies new
+generations into the index root, and ``on_exit`` stops it (docs/replication.md).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ An index root looks like this::
     <root>/generations/<id>/MANIFEST.json  its segments, deletions, files and checksums
     <root>/generations/<id>/READY   written after the generation was checked: its metadata
     <root>/generations/<id>/LIVE    written when it first goes live, just before CURRENT names it
+    <root>/replicas/<name>.json     on a publisher: each replica's last ack (index.replicas)
+    <root>/staging/, REPLICA.json   on a replica: a copy under way, the follower's status
+                                    (index.replica_copy, index.replica_status)
 
 A generation without ``READY`` is partial (a build that died or is running); the next reindex,
 holding the lock, removes it. ``CURRENT`` only ever names a ready generation. Readers (the search

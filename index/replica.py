@@ -44,7 +44,7 @@ from typing import Any
 from index import manifest, replica_status, replicas
 from index.config import ConfigError, IndexSettings
 from index.generations import GenerationError, IndexRoot, ReindexRunning
-from index.replica_copy import CopyRefused, Stopped, clear_staging, copy_generation
+from index.replica_copy import CopyRefused, Stopped, copy_generation
 from index.replica_sources import GenerationGone, Published, Source, SourceError, open_source
 from index.replica_status import ReplicaStatus, now_iso
 
@@ -161,7 +161,6 @@ class Follower:
                 published.generation,
                 exc,
             )
-            clear_staging(self.root)
             self._write(error=f"{exc}; starting over from the source's new current generation")
             return
         except (SourceError, OSError, GenerationError, manifest.CorruptGeneration) as exc:

@@ -7,7 +7,8 @@
 
 Each file of the source's manifest is, in this order of preference:
 
-- already in staging, whole (a copy that was interrupted): kept once its checksum is checked;
+- already in staging, whole (a copy that was interrupted, of this generation or of one the
+  source has since replaced: ``staging_for``): kept once its checksum is checked;
 - the same file (name, size, SHA-256) in a local generation: hard-linked, no byte copied;
   segment files never change once written, so an update costs only its new segment;
 - fetched into ``<f>.part``, resuming after the bytes a killed copy left there (``Range``),
@@ -34,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from index import manifest
 from index.generations import IndexRoot, fsync_dir
@@ -80,6 +82,10 @@ def check_names(published: Published) -> None:
             raise CopyRefused(f"the source's manifest lists a file named {entry.name!r}")
 
 
+RANGE_MAX = 64 << 20  # bytes asked for in one request, unthrottled: well under 1 s on a LAN
+REQUEST_S = 10.0  # throttled, one request lasts about this long
+
+
 class Throttle:
     """Sleeps so that bytes go no faster than ``mbps`` MB/s (0: no limit); tells ``progress``
     the bytes fetched so far; raises ``Stopped`` as soon as ``stop`` is set."""
@@ -90,6 +96,13 @@ class Throttle:
         self.rate = mbps * 1e6
         self.stop = stop
         self.progress = progress
+        # Each file is asked for in ranges of at most ``span`` bytes: the publisher's sync
+        # worker is busy for the whole of a request, and gunicorn kills one busy for longer
+        # than PRESSE_TIMEOUT (30 s); a 300 MB file at 5 MB/s would take a minute.
+        self.span = max(CHUNK, int(self.rate * REQUEST_S)) if self.rate > 0 else RANGE_MAX
+        # Reads of a tenth of a second at the limit (64 KiB at least): progress is reported,
+        # and a stop noticed, between reads; 1 MiB at 0.4 MB/s would be 2.6 s.
+        self.read_size = min(CHUNK, max(64 << 10, int(self.rate / 10))) if self.rate else CHUNK
         self.started = time.monotonic()
         self.done = 0
 
@@ -127,13 +140,30 @@ def _whole(folder: Path, entry: FileEntry) -> bool:
     return True
 
 
-def clear_staging(root: IndexRoot, keep: str | None = None) -> None:
-    """Remove staged copies other than ``keep`` (another generation's half copy is useless)."""
+def staging_for(root: IndexRoot, gen_id: str, names: set[str]) -> Path:
+    """The staging folder of ``gen_id``, with only files of ``names`` (whole or ``.part``).
+
+    A copy of another generation left by a kill is taken over rather than thrown away: when
+    the source moved on meanwhile, its new generation is most often the same files plus an
+    update's segment, and whatever is not the same is caught by the checksums.
+    """
     staging = root.path / STAGING_DIR
-    if staging.is_dir():
-        for child in staging.iterdir():
-            if child.name != keep:
-                shutil.rmtree(child, ignore_errors=True)
+    folder = staging / gen_id
+    others = sorted(c for c in staging.iterdir() if c.name != gen_id) if staging.is_dir() else []
+    if not folder.exists() and others and others[-1].is_dir():
+        os.rename(others.pop(), folder)  # the newest: ids sort by creation time
+    for other in others:
+        if other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+        else:
+            other.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    for child in folder.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        elif child.name.removesuffix(".part") not in names:
+            child.unlink()
+    return folder
 
 
 def copy_generation(
@@ -151,9 +181,7 @@ def copy_generation(
     stop = stop or threading.Event()
     check_names(published)
     gen_id = published.generation
-    clear_staging(root, keep=gen_id)
-    folder = root.path / STAGING_DIR / gen_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = staging_for(root, gen_id, {f.name for f in published.manifest.files})
     have = local_files(root)
     throttle = Throttle(max_mbps, stop, progress)
     copied = linked = files_copied = files_linked = 0
@@ -171,7 +199,7 @@ def copy_generation(
             continue
         copied += _fetch(source, gen_id, entry, folder, throttle)
         files_copied += 1
-    for leftover in folder.glob("*.part"):  # a part of a file that was linked instead
+    for leftover in folder.glob("*.part"):  # a part of a file that was found whole instead
         leftover.unlink()
     manifest.write(folder, published.manifest)
     try:
@@ -203,33 +231,32 @@ def _fetch(source: Source, gen_id: str, entry: FileEntry, folder: Path, throttle
     problem = ""
     for _ in range(FETCH_TRIES):
         with open(part, "ab+") as out:
-            have = out.tell()
-            if have > entry.size:
+            size = out.tell()
+            if size > entry.size:
                 out.truncate(0)
-                have = 0
+                size = 0
             digest = hashlib.sha256()
             out.seek(0)
             while block := out.read(CHUNK):  # the bytes a killed copy left: hashed, not fetched
                 digest.update(block)
-            size = have
-            if have < entry.size:  # (all there: killed between the last byte and the rename)
-                stream, size = source.open(gen_id, entry.name, have)
-                if size != have:  # the source cannot resume: start over
-                    out.truncate(size)
-                    digest = hashlib.sha256()
+            while size < entry.size:  # (== already: killed between the last byte and the rename)
+                want = min(throttle.span, entry.size - size)
+                stream, start = source.open(gen_id, entry.name, size, want)
+                if start != size:  # the source cannot resume: the whole file, from the start
+                    out.truncate(0)
+                    digest, size, want = hashlib.sha256(), 0, entry.size + 1
                 try:
                     with stream:
-                        while size <= entry.size and (block := stream.read(CHUNK)):
-                            out.write(block)
-                            digest.update(block)
-                            size += len(block)
-                            fetched += len(block)
-                            throttle.spent(len(block))
+                        got = _pour(stream, out, digest, want, throttle)
                 except (OSError, http.client.HTTPException) as exc:
                     out.flush()  # keep what arrived: the next round resumes after it
                     raise SourceError(
                         f"{source.description}: {entry.name} cut off ({exc})"
                     ) from None
+                size += got
+                fetched += got
+                if got == 0:  # the source's file ends before the manifest says
+                    break
             out.flush()
             os.fsync(out.fileno())
         if size == entry.size and digest.hexdigest() == entry.sha256:
@@ -245,3 +272,14 @@ def _fetch(source: Source, gen_id: str, entry: FileEntry, folder: Path, throttle
         f"{entry.name} of generation {gen_id} from {source.description}: {problem} "
         f"({FETCH_TRIES} tries)"
     )
+
+
+def _pour(stream: BinaryIO, out: BinaryIO, digest: Any, limit: int, throttle: Throttle) -> int:
+    """Copy at most ``limit`` bytes of ``stream`` to ``out``, hashing them; the bytes copied."""
+    done = 0
+    while done < limit and (block := stream.read(min(throttle.read_size, limit - done))):
+        out.write(block)
+        digest.update(block)
+        done += len(block)
+        throttle.spent(len(block))
+    return done

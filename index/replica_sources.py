@@ -62,9 +62,10 @@ class Source(Protocol):
     def generation(self, gen_id: str) -> Published:
         """That generation, or ``GenerationGone``."""
 
-    def open(self, gen_id: str, name: str, offset: int) -> tuple[BinaryIO, int]:
-        """A stream of the file's bytes from ``offset``, and the offset it really starts at
-        (0 when the source cannot resume)."""
+    def open(self, gen_id: str, name: str, offset: int, length: int) -> tuple[BinaryIO, int]:
+        """A stream of the file's bytes from ``offset`` (the caller reads at most ``length``),
+        and the offset it really starts at (0 when the source cannot resume: then the whole
+        file follows)."""
 
     def ack(self, ack: replicas.Ack) -> None:
         """Tell the source what this replica serves and copies; never raises."""
@@ -140,8 +141,8 @@ class HttpSource:
     def generation(self, gen_id: str) -> Published:
         return _published(self._json(f"/replication/generations/{gen_id}"), self.description)
 
-    def open(self, gen_id: str, name: str, offset: int) -> tuple[BinaryIO, int]:
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+    def open(self, gen_id: str, name: str, offset: int, length: int) -> tuple[BinaryIO, int]:
+        headers = {"Range": f"bytes={offset}-{offset + max(length, 1) - 1}"}
         resp = self._request(f"/replication/generations/{gen_id}/files/{name}", headers)
         return resp, offset if resp.status == 206 else 0
 
@@ -181,7 +182,7 @@ class DirectorySource:
     def generation(self, gen_id: str) -> Published:
         return self._describe(gen_id)
 
-    def open(self, gen_id: str, name: str, offset: int) -> tuple[BinaryIO, int]:
+    def open(self, gen_id: str, name: str, offset: int, length: int) -> tuple[BinaryIO, int]:
         try:
             handle = open(self.root.generations_dir / gen_id / name, "rb")  # noqa: SIM115
         except FileNotFoundError:

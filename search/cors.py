@@ -22,8 +22,8 @@ class CORS(falcon.CORSMiddleware):  # type: ignore[type-arg]
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
     ) -> None:
-        if is_admin_path(req.path):  # no site's page may read an admin answer, nor preflight one
-            return
+        if is_admin_path(req.path) or req.path.startswith("/replication/"):
+            return  # no site's page may read an admin or replication answer, nor preflight one
         super().process_response(req, resp, resource, req_succeeded)
         if resp.get_header("Access-Control-Allow-Headers") is not None:
             resp.set_header("Access-Control-Allow-Headers", ALLOWED_HEADERS)

@@ -369,8 +369,36 @@ SCHEMAS: dict[str, Any] = {
                 "description": "why a newer generation is not served (a refused "
                 "generation, a damaged CURRENT); the open one still is",
             },
+            "replication": {
+                "type": "object",
+                "description": "on a replica (PRESSE_REPLICATE_FROM) only: its follower's "
+                "report (docs/replication.md)",
+                "additionalProperties": False,
+                "required": [
+                    "source",
+                    "source_generation",
+                    "lag_generations",
+                    "lag_s",
+                    "last_success",
+                    "error",
+                ],
+                "properties": {
+                    "source": {"type": ["string", "null"]},
+                    "source_generation": {"type": ["string", "null"]},
+                    "lag_generations": {"type": ["integer", "null"], "minimum": 0},
+                    "lag_s": {"type": ["number", "null"], "minimum": 0},
+                    "last_success": {"type": ["string", "null"], "description": "ISO 8601"},
+                    "error": {"type": ["string", "null"]},
+                },
+            },
+            "unready": {
+                "type": "string",
+                "description": "on a replica answering 503: why (past PRESSE_MAX_LAG, or "
+                "its follower is not running)",
+            },
         },
     },
+    "NotReady": {"oneOf": [_ref("Error"), _ref("Ready")]},
 }
 
 RESPONSES: dict[str, Any] = {
@@ -635,7 +663,11 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Ready"), "the open generation"),
                 "405": _response("MethodNotAllowed"),
-                "503": _response("Unavailable"),
+                "503": _json(
+                    _ref("NotReady"),
+                    "no index is open yet (an error), or a replica too far behind its "
+                    "source (its status, with unready saying why)",
+                ),
             },
         }
     },

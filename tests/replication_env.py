@@ -60,11 +60,21 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 @contextmanager
-def serving_publisher(root: Path, token: str = TOKEN) -> Iterator[str]:
-    """The publisher's app over real HTTP on a loopback port; yields its base URL."""
+def serving_publisher(
+    root: Path, token: str = TOKEN, seen: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
+    """The publisher's app over real HTTP on a loopback port; yields its base URL. Each
+    request's path and Range header are appended to ``seen`` when given."""
     settings = Settings(index_dir=root, replication_token=token, analytics_enabled=False)
     engine, newsroom = Engine(settings), Newsroom(settings)
-    server = make_server("127.0.0.1", 0, create_app(settings, engine, newsroom),
+    app = create_app(settings, engine, newsroom)
+
+    def recording(environ: dict[str, Any], start_response: Any) -> Any:
+        if seen is not None:
+            seen.append((environ["PATH_INFO"], environ.get("HTTP_RANGE", "")))
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, recording,
                          server_class=_ThreadingServer, handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import synthetic
 from replication_env import TOKEN, build_publisher, serving_publisher, update
-from test_serving import free_port, get, running, server_env, wait_ready
+from test_serving import REPO, free_port, get, running, server_env, wait_ready
 
-from index import replica_status
+from index import replica_status, replicas
 from index.build import full_build
 from index.generations import IndexRoot
 from index.manifest import read, verify
@@ -85,6 +85,15 @@ def test_a_follower_killed_mid_copy_resumes_and_never_serves_a_half_copy(
         # 0.4 MB/s: a copy of ~1.2 MB lasts ~3 s; killed at a quarter, a half, three quarters.
         for k, share in enumerate((0.25, 0.5, 0.75), start=1):
             with follower(url, replica, tmp_path / f"f{k}.log", 0.4) as process:
+                if k == 1:  # a long copy rewrites the status as it goes: not a dead follower
+                    wait_for(lambda: staged_bytes(replica) > 100_000, 30, "a copy under way")
+                    before = replica_status.read(replica)
+                    time.sleep(0.5)
+                    after = replica_status.read(replica)
+                    assert before is not None and after is not None
+                    assert after.last_poll != before.last_poll
+                    assert after.bytes_copied_last > before.bytes_copied_last
+                    assert after.behind_generations == 1 and after.serving == first
                 wait_for(lambda s=share: staged_bytes(replica) >= s * total, 30, f"{share:.0%}")
                 process.send_signal(signal.SIGKILL)
                 process.wait()
@@ -199,3 +208,61 @@ def test_a_gunicorn_replica_follows_reports_its_lag_and_outlives_its_publisher(
         rep.send_signal(signal.SIGKILL)  # the master dies: its follower stops by itself
         rep.wait()
         wait_for(lambda: not alive(follower_pid), 10, "the follower to stop")
+
+
+@pytest.mark.parametrize("launcher", ["replica", "serve"])
+def test_scripts_replica_or_serve_with_replicate_from_serve_the_sources_index(
+    tmp_path: Path, launcher: str
+) -> None:
+    publisher = build_publisher(tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = server_env(PRESSE_BIND=f"127.0.0.1:{port}", PRESSE_WORKERS="1",
+                     PRESSE_ANALYTICS="off", PRESSE_REPLICATION_POLL_S="0.2")
+    if launcher == "replica":  # relative paths, from the caller's folder
+        command = ["bash", str(REPO / "scripts" / "replica"), "--from", "publisher",
+                   "--index-dir", "replica", "--name", "web-9"]
+    else:  # scripts/serve builds no sample index on a replica
+        command = ["bash", str(REPO / "scripts" / "serve")]
+        env |= {"PRESSE_REPLICATE_FROM": str(publisher.path),
+                "PRESSE_INDEX_DIR": str(tmp_path / "replica"), "PRESSE_REPLICA_NAME": "web-9"}
+    log = tmp_path / "replica.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        ready = wait_ready(process, base, log)
+        assert ready["generation"] == publisher.current_id()
+        assert ready["replication"]["source"] == str(publisher.path)
+        [ack] = replicas.read_acks(publisher.path)
+        assert ack.replica == "web-9" and ack.serving == publisher.current_id()
+        served = IndexRoot(tmp_path / "replica").ready_generations()
+        assert [g.id for g in served] == [publisher.current_id()]  # and nothing else
+        follower_pid = int(log.read_text().split("follower started (pid ")[1].split(")")[0])
+        assert alive(follower_pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert not alive(follower_pid)  # stopped by the master on its way out (on_exit)
+
+
+@pytest.mark.parametrize("args, message", [([], "error: --from URL|PATH is required"),
+                                           (["--from"], ""), (["--from", "x", "--index-dir"], "")])
+def test_scripts_replica_explains_its_usage(args: list[str], message: str) -> None:
+    done = subprocess.run(["bash", str(REPO / "scripts" / "replica"), *args],
+                          capture_output=True, text=True, timeout=60, env=server_env())
+    assert done.returncode == 2
+    assert message in done.stderr and "usage: scripts/replica --from URL|PATH" in done.stderr
+
+
+def test_a_second_follower_on_the_same_root_is_refused(tmp_path: Path) -> None:
+    publisher = build_publisher(tmp_path)
+    replica = tmp_path / "replica"
+    with follower(str(publisher.path), replica, tmp_path / "f.log") as first:
+        wait_for(lambda: IndexRoot(replica).current_id() is not None, 30, "the first copy")
+        done = subprocess.run([sys.executable, "-m", "index.replica", "--from",
+                               str(publisher.path), "--index-dir", str(replica), "--once"],
+                              capture_output=True, text=True, timeout=60, env=server_env())
+        assert done.returncode == 1
+        assert "one follower per index root" in done.stderr
+        assert first.poll() is None

@@ -1,16 +1,16 @@
-"""Replication on real indexes: the publisher's routes, the follower over HTTP and from a folder,
-hard links, checksums, a publisher gone, ``/ready``'s lag, and retention with acks.
+"""A replica's follower on real indexes: over HTTP (the publisher's app served from a thread)
+and from a folder, hard links, resumed and corrupt parts, checksums, a publisher gone, a
+rollback at the source, bounded ranges, and ``/ready``'s lag and 503.
 
-The publisher is a root built by the project's builder; its routes run in the real app
-(``falcon.testing`` for the route checks, real HTTP from a thread for the follower). The
-follower runs in this process, one poll at a time (``Follower.poll``); kills and gunicorn are
-in ``test_replica_processes.py``.
+The follower runs in this process, one poll at a time (``Follower.poll``); kills and gunicorn
+are in ``test_replica_processes.py``, the publisher's routes and retention in
+``test_publisher.py``.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +18,9 @@ import pytest
 import synthetic
 from conftest import MakeClient
 from replication_env import TOKEN, build_publisher, new_files, serving_publisher, update
+from test_openapi import assert_documented
 
-from index import replica_status, replicas
+from index import replica_copy, replica_status, replicas
 from index.build import full_build
 from index.generations import IndexRoot
 from index.manifest import read, verify
@@ -29,8 +30,6 @@ from index.replica_sources import DirectorySource, HttpSource
 from search.config import SETTINGS, MaxLag, Settings, parse_max_lag
 from search.engine import Engine
 from search.results import SearchRequest
-
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(autouse=True)
@@ -54,102 +53,6 @@ def found(root: Path, query: str) -> set[str]:
         return {h.id for h in engine.search(SearchRequest(query=query, per_page=50)).hits}
     finally:
         engine.close()
-
-
-# --- the publisher's routes ----------------------------------------------------------------------
-
-
-def test_without_a_token_there_is_no_replication_route(
-    publisher: IndexRoot, make_client: MakeClient
-) -> None:
-    client = make_client(Settings(index_dir=publisher.path))
-    for path in ("/replication/current", f"/replication/generations/{publisher.current_id()}"):
-        resp = client.simulate_get(path, headers=AUTH)
-        assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
-    assert client.simulate_post("/replication/acks", json={}, headers=AUTH).status_code == 404
-
-
-def test_a_wrong_or_missing_token_gets_a_json_401(
-    publisher: IndexRoot, make_client: MakeClient
-) -> None:
-    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
-    for headers in ({}, {"Authorization": "Bearer " + TOKEN[:-1] + "x"},
-                    {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"}):
-        resp = client.simulate_get("/replication/current", headers=headers)
-        assert resp.status_code == 401, headers
-        assert resp.json["error"]["code"] == "unauthorized"
-        assert resp.headers["cache-control"] == "no-store"
-    name = read(publisher.current().path).toc.name
-    resp = client.simulate_get(
-        f"/replication/generations/{publisher.current_id()}/files/{name}")
-    assert resp.status_code == 401
-    assert resp.content != (publisher.current().path / name).read_bytes()
-
-
-def test_the_manifest_and_the_files_are_served_with_ranges(
-    publisher: IndexRoot, make_client: MakeClient
-) -> None:
-    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
-    live = publisher.current()
-    resp = client.simulate_get("/replication/current", headers=AUTH)
-    assert resp.status_code == 200 and resp.headers["cache-control"] == "no-store"
-    assert resp.json["generation"] == live.id
-    assert resp.json["meta"]["documents"] == live.meta["documents"]
-    assert resp.json["manifest"] == json.loads((live.path / "MANIFEST.json").read_text())
-    assert resp.json["generations"] == [live.id]
-    same = client.simulate_get(f"/replication/generations/{live.id}", headers=AUTH)
-    assert same.json == resp.json
-
-    biggest = max(read(live.path).files, key=lambda f: f.size)
-    data = (live.path / biggest.name).read_bytes()
-    url = f"/replication/generations/{live.id}/files/{biggest.name}"
-    whole = client.simulate_get(url, headers=AUTH)
-    assert whole.status_code == 200 and whole.content == data
-    assert whole.headers["content-length"] == str(len(data))
-    assert whole.headers["cache-control"] == "no-store"
-    tail = client.simulate_get(url, headers=AUTH | {"Range": "bytes=1000-"})
-    assert tail.status_code == 206 and tail.content == data[1000:]
-    assert tail.headers["content-range"] == f"bytes 1000-{len(data) - 1}/{len(data)}"
-    middle = client.simulate_get(url, headers=AUTH | {"Range": "bytes=10-19"})
-    assert middle.status_code == 206 and middle.content == data[10:20]
-    beyond = client.simulate_get(url, headers=AUTH | {"Range": f"bytes={len(data)}-"})
-    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(data)}"
-
-
-@pytest.mark.parametrize("name", ["..%2F..%2FCURRENT", "..", "READY", "MANIFEST.json", "LIVE",
-                                  "%2Fetc%2Fpasswd", "MAIN_inconnu.seg"])
-def test_only_files_the_manifest_lists_are_served(
-    publisher: IndexRoot, make_client: MakeClient, name: str
-) -> None:
-    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
-    live_id = publisher.current_id()
-    resp = client.simulate_get(f"/replication/generations/{live_id}/files/{name}", headers=AUTH)
-    assert resp.status_code == 404, resp.text
-    assert resp.json["error"]["code"] == "not_found"
-    for gen in ("..", "..%2F..", "inconnue"):
-        assert client.simulate_get(f"/replication/generations/{gen}",
-                                   headers=AUTH).status_code == 404
-
-
-def test_acks_are_recorded_and_bad_ones_name_their_field(
-    publisher: IndexRoot, make_client: MakeClient
-) -> None:
-    client = make_client(Settings(index_dir=publisher.path, replication_token=TOKEN))
-    live_id = publisher.current_id()
-    resp = client.simulate_post("/replication/acks", headers=AUTH,
-                                json={"replica": "web-2", "serving": live_id, "copying": None})
-    assert resp.status_code == 204
-    [ack] = replicas.read_acks(publisher.path)
-    assert (ack.replica, ack.serving, ack.copying) == ("web-2", live_id, None)
-    for body, field in (({"replica": "../x", "serving": None}, "replica"),
-                        ({"replica": "web-2", "serving": "a/b"}, "serving"),
-                        ({"replica": "web-2", "copying": 3}, "copying"),
-                        ([1, 2], "body")):
-        resp = client.simulate_post("/replication/acks", headers=AUTH, json=body)
-        assert resp.status_code == 400 and resp.json["error"]["parameter"] == field, body
-    resp = client.simulate_post("/replication/acks", headers=AUTH, body=b"{nope")
-    assert resp.status_code == 400 and resp.json["error"]["parameter"] == "body"
-    assert [a.replica for a in replicas.read_acks(publisher.path)] == ["web-2"]
 
 
 # --- the follower ---------------------------------------------------------------------------------
@@ -317,6 +220,9 @@ def test_ready_answers_503_past_the_max_lag_and_200_once_caught_up(
         resp = client.simulate_get("/ready")
         return resp.status_code, resp.json
 
+    client = make_client(Settings(index_dir=replica, replicate_from=str(publisher.path),
+                                  max_lag=parse_max_lag("1")))
+    assert_documented(client.simulate_get("/ready"), "/ready")
     status, body = ready("1")
     assert status == 503 and "2 generations behind" in str(body["unready"])
     assert body["replication"]["lag_generations"] == 2  # type: ignore[index]
@@ -330,6 +236,8 @@ def test_ready_answers_503_past_the_max_lag_and_200_once_caught_up(
     follow.poll()
     status, body = ready("0,0s")
     assert status == 200, body
+    assert_documented(make_client(Settings(index_dir=replica, replicate_from=str(
+        publisher.path))).simulate_get("/ready"), "/ready")
     assert body["replication"] == {  # type: ignore[comparison-overlap]
         "source": str(publisher.path), "source_generation": third, "lag_generations": 0,
         "lag_s": 0.0, "last_success": body["replication"]["last_success"],  # type: ignore[index]
@@ -367,54 +275,6 @@ def test_max_lag_reads_generations_seconds_or_both(text: str, expected: MaxLag) 
 def test_a_bad_max_lag_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_max_lag(text)
-
-
-# --- retention ------------------------------------------------------------------------------------
-
-
-def ack(root: IndexRoot, serving: str | None, copying: str | None = None,
-        age_s: float = 0.0) -> None:
-    at = datetime.now(UTC) - timedelta(seconds=age_s)
-    replicas.record(root.path, replicas.Ack("r1", serving, copying, at))
-
-
-def test_prune_keeps_what_a_replica_serves_until_it_acks_a_newer_one(
-    publisher: IndexRoot, tmp_path: Path
-) -> None:
-    first = publisher.current_id()
-    assert first is not None
-    ack(publisher, serving=first)
-    second = update(publisher, tmp_path, 1, keep=1)
-    third = update(publisher, tmp_path, 2, keep=1)
-    ids = [g.id for g in publisher.ready_generations()]
-    assert ids == [first, second, third]  # the replica serves the first: it and newer are kept
-    ack(publisher, serving=second, copying=third)
-    fourth = update(publisher, tmp_path, 3, keep=1)
-    assert [g.id for g in publisher.ready_generations()] == [second, third, fourth]
-    ack(publisher, serving=fourth)
-    fifth = update(publisher, tmp_path, 4, keep=1)
-    assert [g.id for g in publisher.ready_generations()] == [fourth, fifth]
-
-
-def test_a_copying_replica_holds_its_generation_and_a_silent_one_is_forgotten(
-    publisher: IndexRoot, tmp_path: Path
-) -> None:
-    first = publisher.current_id()
-    ack(publisher, serving=None, copying=first)
-    second = update(publisher, tmp_path, 1, keep=1, timeout_s=60)
-    assert [g.id for g in publisher.ready_generations()] == [first, second]
-    ack(publisher, serving=None, copying=first, age_s=120)  # silent for two minutes
-    third = update(publisher, tmp_path, 2, keep=1, timeout_s=60)
-    assert [g.id for g in publisher.ready_generations()] == [third]
-
-
-def test_without_replicas_prune_keeps_as_before(publisher: IndexRoot, tmp_path: Path) -> None:
-    update(publisher, tmp_path, 1, keep=1)
-    assert [g.id for g in publisher.ready_generations()] == [publisher.current_id()]
-    (publisher.path / replicas.ACKS_DIR).mkdir()
-    (publisher.path / replicas.ACKS_DIR / "r9.json").write_text("{pas du json")
-    update(publisher, tmp_path, 2, keep=1)
-    assert [g.id for g in publisher.ready_generations()] == [publisher.current_id()]
 
 
 def test_parts_left_by_a_killed_copy_are_resumed_not_fetched_again(
@@ -489,3 +349,84 @@ def test_a_rollback_at_the_source_is_followed_without_a_copy_unless_damaged(
     assert status is not None and status.serving == first and status.error is None
     assert status.bytes_copied_last == toc.size
     verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
+
+
+def test_a_killed_copy_of_a_generation_since_replaced_is_taken_over(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    replica = tmp_path / "replica"
+    source = synthetic.write_jsonl(tmp_path / "other.jsonl", list(synthetic.articles(300, seed=9)))
+    follow = follower(replica, DirectorySource(publisher.path))
+    follow.poll()
+    second = full_build(publisher, source, processes=1).generation
+    files = sorted(read(publisher.current().path).files, key=lambda f: f.size)
+    whole, half = files[-1], files[-2]
+    staging = replica / STAGING_DIR / second  # as a kill in the middle of its copy leaves it
+    staging.mkdir(parents=True)
+    (staging / whole.name).write_bytes((publisher.current().path / whole.name).read_bytes())
+    data = (publisher.current().path / half.name).read_bytes()
+    (staging / f"{half.name}.part").write_bytes(data[: len(data) // 2])
+    (staging / "MAIN_disparu.seg.part").write_bytes(b"rien")
+    third = update(publisher, tmp_path, 1)  # the source moved on: the second plus one segment
+    follow.poll()
+    status = replica_status.read(replica)
+    assert status is not None and status.error is None and status.serving == third
+    total = sum(f.size for f in read(publisher.current().path).files)
+    assert status.bytes_copied_last == total - whole.size - len(data) // 2
+    assert not any((replica / STAGING_DIR).iterdir())
+    current = IndexRoot(replica).current().path
+    verify(current, read(current))
+    assert not (current / "MAIN_disparu.seg.part").exists()
+
+
+def test_files_are_asked_for_in_bounded_ranges(
+    publisher: IndexRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A publisher's sync worker is killed past PRESSE_TIMEOUT: no request may ask for more
+    # than RANGE_MAX bytes (made small here, so that the test's files need several).
+    monkeypatch.setattr(replica_copy, "RANGE_MAX", 100_000)
+    replica = tmp_path / "replica"
+    seen: list[tuple[str, str]] = []
+    with serving_publisher(publisher.path, seen=seen) as url:
+        follower(replica, HttpSource(url, TOKEN)).poll()
+    live = publisher.current()
+    assert IndexRoot(replica).current_id() == live.id
+    verify(IndexRoot(replica).current().path, read(IndexRoot(replica).current().path))
+    biggest = max(read(live.path).files, key=lambda f: f.size)
+    asked = [r for path, r in seen if path.endswith("/files/" + biggest.name)]
+    assert len(asked) == -(-biggest.size // 100_000)  # ceil: one request per range
+    assert asked[:2] == ["bytes=0-99999", "bytes=100000-199999"]
+    starts_ends = [tuple(map(int, r.removeprefix("bytes=").split("-"))) for path, r in seen
+                   if "/files/" in path]
+    assert all(end - start + 1 <= 100_000 for start, end in starts_ends)
+
+
+def test_a_throttled_copy_asks_for_ranges_it_fetches_in_about_ten_seconds() -> None:
+    stop = threading.Event()
+    assert replica_copy.Throttle(0.0, stop).span == replica_copy.RANGE_MAX
+    assert replica_copy.Throttle(5.0, stop).span == 50_000_000  # 5 MB/s × 10 s
+    assert replica_copy.Throttle(0.01, stop).span == replica_copy.CHUNK  # never below a read
+    assert replica_copy.Throttle(0.0, stop).read_size == replica_copy.CHUNK
+    assert replica_copy.Throttle(0.4, stop).read_size == 65536  # 0.16 s at 0.4 MB/s
+    assert replica_copy.Throttle(5.0, stop).read_size == 500_000  # a tenth of a second
+
+
+def test_a_copy_moved_in_but_not_switched_to_is_switched_to_without_a_copy(
+    publisher: IndexRoot, tmp_path: Path
+) -> None:
+    # What a kill between the move into generations/ and the switch of CURRENT leaves.
+    replica = tmp_path / "replica"
+    source = DirectorySource(publisher.path)
+    follower(replica, source).poll()
+    first = publisher.current_id()
+    second = update(publisher, tmp_path, 1)
+    published = source.current()
+    assert published is not None
+    replica_copy.copy_generation(IndexRoot(replica), source, published)
+    assert IndexRoot(replica).current_id() == first  # moved in, never named by CURRENT
+    assert IndexRoot(replica).get(second) is not None
+    follower(replica, source).poll()  # the restarted follower
+    status = replica_status.read(replica)
+    assert status is not None and status.serving == second and status.error is None
+    assert status.bytes_copied_last == 0
+    assert found(replica, "balafon") == {"maj-1"}
