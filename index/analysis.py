@@ -44,8 +44,9 @@ import Stemmer
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
 __all__ = [
-    "ELISION_ARTICLES", "KEPT_HOMONYMS", "QUESTION_WORDS", "STOP_WORDS", "FrenchFilter", "FrenchTokenizer", "analyze",
-    "analyze_positions", "fold", "french_analyzer", "light_stem", "surface_analyzer",
+    "ELISION_ARTICLES", "KEPT_HOMONYMS", "QUESTION_WORDS", "STOP_WORDS", "FrenchFilter",
+    "FrenchTokenizer", "analyze", "analyze_positions", "fold", "french_analyzer", "light_stem",
+    "surface_analyzer",
 ]  # fmt: skip
 
 # --- folding -------------------------------------------------------------------------------
