@@ -15,6 +15,7 @@ processes whose group is the recorded pid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -94,25 +95,39 @@ def alive(proc: Proc) -> bool:
 def stop_group(proc: Proc, grace_s: float = 20.0) -> None:
     """SIGTERM the group, wait up to ``grace_s``, then SIGKILL what is left."""
     if not is_ours(proc):
+        _reap(proc.pid)
         return
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
-            return
+            break
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             _reap(proc.pid)
             if not group_members(proc.pid):
+                _reap(proc.pid, wait=True)
                 return
             time.sleep(0.1)
+    _reap(proc.pid, wait=True)
 
 
-def _reap(pid: int) -> None:
+def _reap(pid: int, wait: bool = False) -> None:
     # When this process started the leader, it must collect its exit status or it stays a zombie.
     process = _STARTED.get(pid)
-    if process is not None and process.poll() is not None:
+    if process is None:
+        return
+    if wait:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+    if process.poll() is not None:
         del _STARTED[pid]
+
+
+def reap_exited() -> None:
+    """Collect the exit status of every process this one started that has ended."""
+    for pid in list(_STARTED):
+        _reap(pid)
 
 
 def spawn(
@@ -126,6 +141,7 @@ def spawn(
 ) -> Proc:
     """Start ``argv`` in a new session with the environment ``env``, output appended to ``log``;
     ``recorded_env`` is what the state file keeps of it (never a secret)."""
+    reap_exited()
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = subprocess.Popen(

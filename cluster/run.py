@@ -32,7 +32,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cluster.nginx import NginxProcess, replicas_site
-from cluster.processes import Proc, State, adopt, alive, is_ours, spawn, start_ticks, stop_group
+from cluster.processes import (
+    Proc,
+    State,
+    adopt,
+    alive,
+    is_ours,
+    reap_exited,
+    spawn,
+    start_ticks,
+    stop_group,
+)
 from cluster.upstreams import Replica, render, write_atomically
 
 REPO = Path(__file__).resolve().parent.parent
@@ -325,4 +335,5 @@ class Cluster:
                 stop_group(procs[name])
                 stopped.append(name)
             self.state.forget(name)
+        reap_exited()  # the ones killed before (a test's crash) too
         return stopped
