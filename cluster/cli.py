@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cluster.processes import alive
-from cluster.run import Cluster, ClusterError, http_get
+from cluster.run import REPO, Cluster, ClusterError, http_get
 
 EXAMPLES = """\
 examples:
@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     folder = argparse.ArgumentParser(add_help=False)
-    folder.add_argument("--dir", type=Path, default=Path("var/cluster"), help="default var/cluster")
+    folder.add_argument(
+        "--dir",
+        type=Path,
+        default=REPO / "var" / "cluster",
+        help="the cluster's folder (default: var/cluster in the repository)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", parents=[folder], help="start the cluster, wait until it answers")
     up.add_argument("--replicas", type=int, required=True, help="how many replicas")
@@ -109,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "up":
             cluster.up(
                 args.replicas,
-                args.source,
+                args.source.resolve() if args.source else None,
                 base_port=args.base_port,
                 workers=args.workers,
                 limits=args.rate_limits,

@@ -178,7 +178,9 @@ class Cluster:
             self.publisher_root.mkdir(parents=True, exist_ok=True)
             done = self.reindex(["--source", str(source), "--quiet"])
             if done.returncode != 0:
-                raise ClusterError(f"building the publisher's index failed:\n{done.stdout}")
+                raise ClusterError(
+                    f"building the publisher's index failed:\n{done.stdout}{done.stderr}"
+                )
         self.start_publisher()
         self.wait_ready("publisher")
         for i in range(1, replicas + 1):
@@ -311,9 +313,8 @@ class Cluster:
     def reindex(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
         """``scripts/reindex ARGS`` on the publisher's root (a full build or an ``--update``)."""
         argv = [sys.executable, "-m", "index.cli", "--index-dir", str(self.publisher_root), *args]
-        return subprocess.run(
-            argv, cwd=REPO, env=self._env(), capture_output=True, text=True, timeout=3600
-        )
+        # From the caller's folder: the paths in ARGS are relative to it.
+        return subprocess.run(argv, env=self._env(), capture_output=True, text=True, timeout=3600)
 
     def kill(self, name: str, sig: int) -> None:
         """Send ``sig`` to ``name``'s whole group (a crash, for the tests)."""
