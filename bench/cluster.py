@@ -31,10 +31,10 @@ from typing import Any
 
 from bench.collection import read_queries
 from bench.common import Report, Table, fmt_num, fmt_spread, summarize
-from bench.http import free_port, load, uncached_paths
+from bench.http import load, uncached_paths
 from bench.memory import tree_memory
 from bench.replication import Change, Load, apply_change, update_files
-from cluster.run import NGINX_OFFSET, Cluster
+from cluster.run import Cluster, free_base_port
 
 REPLICAS = 3
 
@@ -50,19 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=8, help="clients during the reindex run")
     parser.add_argument("--updates", type=int, default=5, help="--update runs after the reindex")
     parser.add_argument("--seed", type=int, default=13)
-
-
-def _free_base_port() -> int:
-    """A base port P with P..P+3 and P+50 free (a free port's neighbours usually are)."""
-    from cluster.run import port_free
-
-    for _ in range(50):
-        base = free_port()
-        if base + NGINX_OFFSET < 65536 and all(
-            port_free(p) for p in [*range(base, base + REPLICAS + 1), base + NGINX_OFFSET]
-        ):
-            return base
-    raise RuntimeError("no free range of loopback ports found")
 
 
 def _route_to(cluster: Cluster, n: int) -> None:
@@ -158,7 +145,9 @@ def run(args: argparse.Namespace) -> Report:
             "[cluster] building the publisher's index and starting 3 replicas ...", file=sys.stderr
         )
         try:
-            cluster.up(REPLICAS, args.source, base_port=_free_base_port(), workers=args.workers)
+            cluster.up(
+                REPLICAS, args.source, base_port=free_base_port(REPLICAS), workers=args.workers
+            )
             memory = {
                 p.name: tree_memory(p.pid)[:2]
                 for p in cluster.state.procs()

@@ -20,6 +20,7 @@ environment (they would publish too) nor an admin token.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shlex
 import socket
@@ -82,6 +83,21 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_base_port(replicas: int, tries: int = 200) -> int:
+    """A base port P, below the kernel's ephemeral range, with P..P+replicas and P+50 free.
+
+    Below it because the ports a busy machine's outgoing connections hold (or keep in TIME_WAIT
+    after a load test: 20,000 of them on this machine) come from that range, odd ones first, and
+    refuse a bind, even a checked one a moment later.
+    """
+    rng = random.Random()
+    for _ in range(tries):
+        base = rng.randrange(20_000, 32_000 - NGINX_OFFSET)
+        if all(port_free(p) for p in [*range(base, base + replicas + 1), base + NGINX_OFFSET]):
+            return base
+    raise ClusterError(f"no free range of loopback ports found in {tries} tries")
 
 
 class Cluster:

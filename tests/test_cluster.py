@@ -32,7 +32,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SAMPLE_CORPUS
-from test_serving import free_port
 
 from bench.http import uncached_paths
 from bench.replication import (
@@ -46,7 +45,7 @@ from bench.replication import (
 )
 from cluster.nginx import NGINX
 from cluster.processes import group_members
-from cluster.run import NGINX_OFFSET, Cluster, port_free
+from cluster.run import NGINX_OFFSET, Cluster, free_base_port
 
 pytestmark = pytest.mark.slow
 REFRESH_S = 1.0  # PRESSE_REFRESH_INTERVAL's default, which the replicas run with
@@ -65,13 +64,7 @@ def nginx_installed() -> None:
 
 
 def _base_port() -> int:
-    for _ in range(50):
-        base = free_port()
-        if base + NGINX_OFFSET < 65536 and all(
-            port_free(p) for p in [*range(base, base + 4), base + NGINX_OFFSET]
-        ):
-            return base
-    raise RuntimeError("no free loopback ports")
+    return free_base_port(3)
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +134,20 @@ def wait_all_on(cluster: Cluster, generation: str, timeout: float) -> None:
         while replica_generation(cluster, f"replica-{i}") != generation:
             assert time.monotonic() < deadline, f"replica-{i} not on {generation}"
             time.sleep(0.1)
+
+
+def wait_upstream(cluster: Cluster, address: str, up: bool, timeout: float = 10.0) -> None:
+    """Until the checker's summary says ``address`` is up (or down) in nginx's upstream."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            data = json.loads((cluster.folder / "checker.json").read_text())
+            if any(r["address"] == address and r["up"] is up for r in data["replicas"]):
+                return
+        except (OSError, ValueError):
+            pass
+        assert time.monotonic() < deadline, f"the checker never marked {address} up={up}"
+        time.sleep(0.1)
 
 
 def test_reindex_and_updates_while_8_clients_search(cluster: Cluster, tmp_path: Path) -> None:
@@ -224,10 +231,16 @@ def test_a_replica_killed_mid_copy_catches_up_and_the_others_answer(cluster: Clu
             while replica_generation(cluster, name) != generation:
                 assert time.monotonic() < deadline, name
                 time.sleep(0.1)
-        time.sleep(2.0)  # the checker has seen replica-1 gone by now; searches go on meanwhile
+        # The checker takes it out of nginx's upstream (2 failed checks, 1 s apart)...
+        address = cluster.url("replica-1").removeprefix("http://")
+        wait_upstream(cluster, address, up=False)
+        assert f"server {address} max_fails=3 fail_timeout=5s down;" in (
+            cluster.upstream_file.read_text()
+        )
         cluster.restart("replica-1")
         cluster.wait_ready("replica-1")
         wait_all_on(cluster, generation, FOLLOW_S)
+        wait_upstream(cluster, address, up=True)  # ...and back in once it is ready again
     finally:
         statuses = searching.stop()
     status = replica_status(cluster, 1)
@@ -292,7 +305,7 @@ def test_with_the_publisher_killed_the_replicas_keep_serving(cluster: Cluster) -
         time.sleep(0.1)
     cluster.restart("publisher")
     cluster.wait_ready("publisher")
-    assert json.loads(json.dumps(replica_status(cluster, 1)))["serving"] == generation
+    assert replica_status(cluster, 1)["serving"] == generation
 
 
 def test_scripts_cluster_down_stops_everything_after_a_crash(tmp_path: Path) -> None:
