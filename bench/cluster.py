@@ -8,7 +8,8 @@ replicas and nginx with the ``/ready`` checker, in a temporary folder on free lo
    a cache, as ``bench http``) and ``/health``, one after the other in an order that alternates,
    for ``--seconds`` each: the ratio of the two, within the same n, is the figure that survives
    a shared machine. With ``--repeat K``, K rounds, n going up then down; medians and ranges.
-2. The run of issue 13: ``--clients`` connections search through nginx for ``--run-seconds``
+2. The run of issue 13: ``--clients`` connections search through nginx for ``--run-seconds``,
+   and longer if the changes take longer (in wrk runs of up to 5 s, ``bench.replication.Load``),
    while the publisher runs one full reindex of ``--source`` then ``--updates`` one-article
    ``--update``s; every answer that is not a 2xx, and every socket error, counts as failed. For
    each change: the command's time, the bytes new to its generation, and per replica when it
