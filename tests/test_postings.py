@@ -20,6 +20,7 @@ from whoosh.index import TOC
 from whoosh.query import Phrase, Term
 from whoosh.writing import SegmentWriter
 
+from index import postings
 from index.articles import Article, article_from_mapping
 from index.codec import PresseCodec
 from index.image import TEXT_FIELDS
@@ -112,6 +113,16 @@ def test_every_segment_file_is_whooshs_own(segments: tuple[Path, Any, Path, Any]
     assert {".trm", ".pst"} <= {Path(name).suffix for name in mine}
     for name, data in reference.items():
         assert mine[name] == data, f"{name} differs"
+
+
+def test_postings_written_a_few_at_a_time_are_the_same(
+    segments: tuple[Path, Any, Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks far smaller than a frequent term's postings: a term spans several chunks' worth.
+    monkeypatch.setattr(postings, "CHUNK", 5)
+    _, _, theirs, their_segment = segments
+    segment = _ours(tmp_path, _articles())
+    assert _files(tmp_path, segment) == _files(theirs, their_segment)
 
 
 def test_whoosh_queries_read_the_bulk_postings(segments: tuple[Path, Any, Path, Any]) -> None:
