@@ -164,7 +164,7 @@ class Engine:
             order = top_documents(newest_first, candidates, window, tiebreak=scorer.scores)
         else:
             recency = served.recency(config.recency_weight, config.recency_half_life_days)
-            scores = scorer.finish(recency)
+            scores = scorer.finish(recency, candidates)
             order = top_documents(
                 scores, candidates, max(window, config.rerank_depth), tiebreak=reader.published
             )

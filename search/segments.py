@@ -1,10 +1,11 @@
-"""Reading one generation: its segments' serving images, and Whoosh for the stored fields.
+"""Reading one generation: its segments' serving images and hit fields (Whoosh for older ones).
 
 The only module of ``search/`` that imports Whoosh. ``GenerationReader`` checks the
 generation's manifest (``index.manifest.verify``: a file missing, truncated or changed is
-refused before anything is mapped), opens each segment's image as a memory map and Whoosh's
-reader for the stored fields, and numbers documents across segments in the manifest's order
-(``base`` of a segment + its own number), as Whoosh's multi-segment reader does.
+refused before anything is mapped), opens each segment's image and hit fields
+(``index.hitfields``) as memory maps — Whoosh's reader for the stored fields of a segment
+written before hit fields existed — and numbers documents across segments in the manifest's
+order (``base`` of a segment + its own number), as Whoosh's multi-segment reader does.
 
 Everything else the engine reads comes from the images, as numpy views of the page cache: no
 posting list, position or length is copied into the worker's heap until a query asks for it,
@@ -26,6 +27,8 @@ from index import manifest
 from index.analysis import surface_analyzer
 from index.codec import PresseCodec
 from index.generations import Generation
+from index.hitfields import SUFFIX as HIT_FIELDS_SUFFIX
+from index.hitfields import HitFields
 from index.image import SUFFIX, TEXT_FIELDS, Postings, SegmentImage
 from index.lexicon import Lexicon
 from index.phrases import PhraseIndex
@@ -108,9 +111,11 @@ class GenerationReader:
             PhraseIndex.open_file(generation.path / f"{e.id}{PHRASES_SUFFIX}")
             for e in described.segments
         ]
-        # Whoosh serves the stored fields, through each segment's per-document reader only:
-        # its term dictionaries are never read here (the images have their own), and its
-        # files are read on demand, never copied into the worker's heap.
+        # The fields of hits come from each segment's hit-fields file (``index.hitfields``);
+        # Whoosh serves them for a segment written before that file existed, through the
+        # segment's per-document reader only: its term dictionaries are never read here (the
+        # images have their own), and its files are read on demand, never copied into the
+        # worker's heap.
         storage = FileStorage(str(generation.path))
         toc = TOC.read(storage, manifest.INDEX_NAME)
         if [s.segment_id() for s in toc.segments] != [e.id for e in described.segments]:
@@ -119,16 +124,32 @@ class GenerationReader:
                 "segments of Whoosh's table of contents"
             )
         self._schema = toc.schema
-        self._stored = [PresseCodec().per_document_reader(storage, s) for s in toc.segments]
-        for reader, segment in zip(self._stored, toc.segments, strict=True):
+        self._hit_fields: list[HitFields | None] = []
+        self._stored: list[Any] = []
+        for entry, segment in zip(described.segments, toc.segments, strict=True):
+            name = f"{entry.id}{HIT_FIELDS_SUFFIX}"
+            if any(f.name == name for f in entry.files):
+                fields = HitFields(generation.path / name)
+                if fields.doc_count != entry.documents:
+                    raise manifest.CorruptGeneration(
+                        f"{generation.id}/{name}: {fields.doc_count} documents, the manifest "
+                        f"says {entry.documents}"
+                    )
+                self._hit_fields.append(fields)
+                self._stored.append(None)
+                continue
+            reader = PresseCodec().per_document_reader(storage, segment)
             if segment.doc_count_all():
                 # Open the stored-fields file now (Whoosh opens it on first use): a generation
                 # removed from disk while served then keeps answering from the open file.
                 reader.stored_fields(0)
+            self._hit_fields.append(None)
+            self._stored.append(reader)
 
     def close(self) -> None:
         for reader in self._stored:
-            reader.close()
+            if reader is not None:
+                reader.close()
 
     def analyzers(self) -> tuple[Any, Any]:
         """The (stemmed, surface) analyzers that made this generation's terms: the stemmed
@@ -238,5 +259,12 @@ class GenerationReader:
         )
 
     def stored(self, docnum: int) -> dict[str, Any]:
+        """What a hit shows of document ``docnum``: ``id``, ``title``, ``url``, ``section``,
+        ``author``, ``summary``, ``body`` and ``published`` (a naive UTC datetime) — a field
+        may be missing or empty when the article has none."""
         index = int(np.searchsorted(self._bases, docnum, side="right")) - 1
-        return dict(self._stored[index].stored_fields(docnum - self.segments[index].base))
+        local = docnum - self.segments[index].base
+        fields = self._hit_fields[index]
+        if fields is not None:
+            return fields.document(local)
+        return dict(self._stored[index].stored_fields(local))

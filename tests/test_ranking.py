@@ -178,6 +178,24 @@ def test_documents_that_match_nothing_score_nothing() -> None:
     assert set(np.flatnonzero(scores)) == {3, 7}
 
 
+def test_finishing_the_candidates_only_gives_them_the_scores_of_a_full_finish() -> None:
+    recency = recency_factor(np.arange(N_DOCS, dtype=np.float64), 0.5, 30.0, float(N_DOCS))
+
+    def scored() -> Scorer:
+        scorer = Scorer(N_DOCS, RankingConfig(coord_weight=0.5))
+        scorer.add_term("port", [(postings({3: 1, 7: 2, 9: 1}), 1.0, EVEN)])
+        scorer.add_term("tanger", [(postings({7: 1, 9: 3, 40: 1}), 1.0, EVEN)])
+        return scorer
+
+    full = scored().finish(recency)
+    partial_scorer = scored()
+    raw = partial_scorer.scores.copy()
+    candidates = np.array([7, 9, 40])
+    partial = partial_scorer.finish(recency, candidates)
+    assert np.array_equal(partial[candidates], full[candidates])
+    assert partial[3] == raw[3] != full[3]  # left as accumulated: not a candidate
+
+
 # --- recency -------------------------------------------------------------------------------
 
 
