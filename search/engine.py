@@ -213,7 +213,7 @@ class Engine:
         if stems is not None:
             body, summary = stored.get("body") or "", stored.get("summary") or ""
             texts = [(body, spans("body"))]
-            if summary and not (texts[0][1].keys >= 0).any():  # the lead only when needed
+            if summary and not len(texts[0][1].hits):  # the lead only when needed
                 texts.append((summary, spans("summary")))
             snippet_html = best_snippet(texts)
         return Hit(

@@ -15,6 +15,7 @@ and then only that slice. Per generation, a worker keeps a few arrays of one val
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,7 @@ class GenerationReader:
                 self.live[segment.base + np.fromiter(segment.deleted, dtype=np.int64)] = False
         self.documents = int(self.live.sum())
         self._bases = np.array([s.base for s in self.segments], dtype=np.int64)
+        self._base_list = self._bases.tolist()  # one document: bisect, 5x faster than numpy
         self.published = self._column(lambda image: image.published, np.float64)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest_day = float(known.max()) if len(known) else 0.0
@@ -221,7 +223,7 @@ class GenerationReader:
     # --- documents ---
 
     def locate(self, docnum: int) -> tuple[Segment, int]:
-        index = int(np.searchsorted(self._bases, docnum, side="right")) - 1
+        index = bisect_right(self._base_list, docnum) - 1
         segment = self.segments[index]
         return segment, docnum - segment.base
 
@@ -262,7 +264,7 @@ class GenerationReader:
         """What a hit shows of document ``docnum``: ``id``, ``title``, ``url``, ``section``,
         ``author``, ``summary``, ``body`` and ``published`` (a naive UTC datetime) — a field
         may be missing or empty when the article has none."""
-        index = int(np.searchsorted(self._bases, docnum, side="right")) - 1
+        index = bisect_right(self._base_list, docnum) - 1
         local = docnum - self.segments[index].base
         fields = self._hit_fields[index]
         if fields is not None:
