@@ -190,12 +190,14 @@ class GenerationReader:
         for segment, postings in which:
             docs, tfs = postings.lookup(term)
             if len(docs):
-                id_parts.append(docs + np.int32(segment.base))
+                id_parts.append(docs + np.int32(segment.base) if segment.base else docs)
                 tf_parts.append(tfs)
         if not id_parts:
             return EMPTY
         ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
         tfs = np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]
+        if self.documents == self.n_docs:  # nothing deleted (a full build): nothing to drop
+            return ids, tfs.astype(np.float32)
         keep = self.live[ids]
         return ids[keep], tfs[keep].astype(np.float32)
 

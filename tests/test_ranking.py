@@ -18,6 +18,7 @@ from search.ranking import (
     length_norms,
     recency_factor,
     top_documents,
+    union,
 )
 from search.retrieval import has_run
 
@@ -194,6 +195,37 @@ def test_finishing_the_candidates_only_gives_them_the_scores_of_a_full_finish() 
     partial = partial_scorer.finish(recency, candidates)
     assert np.array_equal(partial[candidates], full[candidates])
     assert partial[3] == raw[3] != full[3]  # left as accumulated: not a candidate
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [],
+        [[]],
+        [[4, 9]],
+        [[1, 5, 9], [], [2, 5, 10]],
+        [[0, 3], [0, 3], [3, 7, 8, 20]],
+        [list(range(0, 60, 3)), list(range(0, 60, 2)), [59]],
+    ],
+)
+def test_union_of_posting_lists(parts: list[list[int]]) -> None:
+    arrays = [np.array(p, dtype=np.int32) for p in parts]
+    expected = sorted({d for p in parts for d in p})
+    assert union(arrays).tolist() == expected
+
+
+def test_a_term_leaves_no_trace_for_the_next() -> None:
+    """Each term's frequencies start from zero: two terms score what each scores alone."""
+    port = [(postings({1: 3, 2: 1}), 2.0, EVEN), (postings({2: 5, 4: 1}), 1.0, EVEN)]
+    tanger = [(postings({1: 1, 2: 1}), 1.0, EVEN)]
+    both = Scorer(N_DOCS, RankingConfig())
+    both.add_term("port", port)
+    both.add_term("tanger", tanger)
+    alone = [Scorer(N_DOCS, RankingConfig()) for _ in range(2)]
+    alone[0].add_term("port", port)
+    alone[1].add_term("tanger", tanger)
+    assert np.array_equal(both.scores, alone[0].scores + alone[1].scores)
+    assert set(np.flatnonzero(both.scores)) == {1, 2, 4}
 
 
 # --- recency -------------------------------------------------------------------------------
