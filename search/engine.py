@@ -173,8 +173,9 @@ class Engine:
         page = order[window - request.per_page : window]
         numbers: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         # marked_stems holds the synonyms' stems too: a hit found through one shows it.
+        marked = parsed.marked_stems
         hits = tuple(
-            self._hit(served, int(d), float(scorer.scores[d]), parsed.marked_stems, numbers)
+            self._hit(served, int(d), float(scorer.scores[d]), marked, numbers)
             for d in page.tolist()
         )
         suggestion = None

@@ -19,7 +19,6 @@ import html
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -34,30 +33,50 @@ _JOINERS = frozenset({"-", "\u2010", "\u2011"})  # inside a compound: one mark f
 
 @dataclass(frozen=True)
 class Spans:
-    """The kept tokens of one text: character spans, and the query term each matches (-1)."""
+    """The kept tokens of one text (their character spans), and those that match a query term:
+    ``hits``, their indexes in order, and ``hit_keys``, the number of the term each matches."""
 
     starts: np.ndarray
     ends: np.ndarray
-    keys: np.ndarray
+    hits: np.ndarray
+    hit_keys: list[int]
 
     @classmethod
     def match(
         cls, starts: np.ndarray, ends: np.ndarray, terms: np.ndarray, numbers: Sequence[int]
     ) -> Spans:
         """Spans whose token's term number is one of ``numbers`` (the query's stems, as the
-        text's segment numbers them; -1 for a stem the segment lacks) match it."""
-        keys = np.full(len(terms), -1, dtype=np.int32)
-        # One comparison per query term (a query has a few), the first term winning a tie:
-        # ~3x fewer numpy calls than sorting the numbers and searching each token in them.
-        for key in range(len(numbers) - 1, -1, -1):
-            if numbers[key] >= 0:
-                keys[terms == numbers[key]] = key
-        return cls(starts, ends, keys)
+        text's segment numbers them; -1 for a stem the segment lacks) match it; the first of
+        equal numbers wins.
 
-    @cached_property
-    def hits(self) -> np.ndarray:
-        """The indexes of the tokens that match a query term, in order."""
-        return np.flatnonzero(self.keys >= 0)
+        One comparison of the tokens per query term (a query has a few), and the matched
+        tokens' keys in Python: sorting the numbers and searching every token in them took
+        ~3x as many numpy calls.
+        """
+        key_of: dict[int, int] = {}
+        for key, number in enumerate(numbers):
+            if number >= 0:
+                key_of.setdefault(number, key)
+        if not key_of or not len(terms):
+            return cls(starts, ends, _NO_HITS, [])
+        wanted = iter(key_of)
+        matched = terms == next(wanted)
+        for number in wanted:
+            matched |= terms == number
+        hits = np.flatnonzero(matched)
+        if len(key_of) == 1:
+            return cls(starts, ends, hits, [next(iter(key_of.values()))] * len(hits))
+        return cls(starts, ends, hits, [key_of[t] for t in terms[hits].tolist()])
+
+    @property
+    def keys(self) -> np.ndarray:
+        """For each token, the number of the query term it matches, or -1."""
+        keys = np.full(len(self.starts), -1, dtype=np.int32)
+        keys[self.hits] = self.hit_keys
+        return keys
+
+
+_NO_HITS = np.zeros(0, dtype=np.int64)
 
 
 def _lead(text: str, start: int) -> int:
@@ -152,7 +171,7 @@ def _best_passage(spans: Spans, hits: np.ndarray, size: int) -> tuple[int, int, 
     starts, ends = spans.starts, spans.ends
     firsts = np.searchsorted(starts, starts[hits[:MAX_ANCHORS]] - LEAD_CHARS, side="left")
     lasts = np.maximum(np.searchsorted(ends, starts[firsts] + size, side="right"), firsts + 1)
-    at, keys = hits.tolist(), spans.keys[hits].tolist()
+    at, keys = hits.tolist(), spans.hit_keys
     best, best_score = (0, 0, 0, 0), (-1, -1)
     for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
         lo, hi = bisect_left(at, first), bisect_left(at, last)
