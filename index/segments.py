@@ -33,6 +33,8 @@ from whoosh.writing import SegmentWriter
 
 from index.articles import Article
 from index.codec import PresseCodec
+from index.hitfields import SUFFIX as HIT_FIELDS_SUFFIX
+from index.hitfields import HitFieldsBuilder
 from index.image import SUFFIX, TEXT_FIELDS, ImageBuilder
 from index.lexicon import LexiconBuilder
 from index.phrases import PhraseIndexBuilder
@@ -83,6 +85,7 @@ class SegmentBuilder:
         self.image = ImageBuilder()
         self.lexicon = LexiconBuilder()  # spelling: the segment's real words
         self.phrases = PhraseIndexBuilder()  # autocomplete: the phrases of its titles
+        self.hit_fields = HitFieldsBuilder()  # what search hits show, unpickled
         self.seqs: list[int] = []
         check_schema(self.writer.schema, TEXT_FIELDS)
 
@@ -96,6 +99,7 @@ class SegmentBuilder:
         self.phrases.add_title(article.title, len(self.seqs), day)
         self.lexicon.add(s for name in TEXT_FIELDS for s in tokens[name].surfaces)
         self.image.add(article.id, tokens, keywords_of(article), day)
+        self.hit_fields.add(article)
         self.seqs.append(seq)
 
     def finish(self) -> WrittenSegment | None:
@@ -120,13 +124,14 @@ class SegmentBuilder:
         return writer.get_segment()
 
     def save_beside(self, segment: Any) -> None:
-        """Write what serves the segment beside Whoosh's files: the image, the lexicon and the
-        phrase index (``MAIN_<segid>.img``, ``.lex``, ``.phr``: listed, linked and cleaned up
-        with the segment)."""
+        """Write what serves the segment beside Whoosh's files: the image, the lexicon, the
+        phrase index and the hit fields (``MAIN_<segid>.img``, ``.lex``, ``.phr``, ``.hit``:
+        listed, linked and cleaned up with the segment)."""
         folder = Path(self.writer.storage.folder)
         self.image.save(folder / segment.make_filename(SUFFIX))
         self.lexicon.build().save_file(folder / segment.make_filename(LEXICON_SUFFIX))
         self.phrases.build().save_file(folder / segment.make_filename(PHRASES_SUFFIX))
+        self.hit_fields.save(folder / segment.make_filename(HIT_FIELDS_SUFFIX))
 
     def cancel(self) -> None:
         with contextlib.suppress(Exception):  # already closed: nothing to undo
