@@ -60,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="build ours only (no single-process and plain Whoosh builds)",
     )
     parser.add_argument(
+        "--builds-only",
+        action="store_true",
+        help="stop after the builds (no serving measures): to compare build speeds",
+    )
+    parser.add_argument(
         "--work-dir", type=Path, help="keep the corpus and index there (reused when present)"
     )
     parser.add_argument("--seed", type=int, default=7)
@@ -314,6 +319,8 @@ def run(args: argparse.Namespace) -> Report:
                 file=sys.stderr,
                 flush=True,
             )
+        if args.builds_only:
+            return _report(args, builds, {}, {})
         print("[scale] in-process latency ...", file=sys.stderr, flush=True)
         local = in_process(root, queries, rng)
         print("[scale] over HTTP ...", file=sys.stderr, flush=True)
@@ -344,6 +351,15 @@ def _report(
                 ["build", "docs/s", "seconds", "peak RSS MiB", "ours ÷ this"],
                 rows,
             )
+        )
+    if not http:  # --builds-only
+        return Report(
+            kind="scale",
+            title=f"Scale: the corpus x{args.factor}, builds only",
+            description="Full builds of the corpus copied K times (bench/scale.py).",
+            params={"factor": args.factor, "builds_only": True},
+            results={"builds": builds},
+            tables=tables,
         )
     memory = http["memory"].values()
     tables.append(

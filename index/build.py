@@ -396,7 +396,7 @@ def apply_update(
             merged = _merge_small_segments(writer, builder, len(upserts))
             kept = [s for s in writer.segments if s.segment_id() not in merged]
             if builder.seqs:
-                segment = writer._finalize_segment()
+                segment = builder.finalize_segment()
                 builder.save_beside(segment)
                 kept.append(segment)
             else:

@@ -92,14 +92,39 @@ def title_words(title: str) -> Iterator[list[str]]:
             yield words
 
 
-def _runs(words: list[str]) -> Iterator[tuple[int, int]]:
-    stopped = [is_stop_word(w) for w in words]
+def _runs(words: list[str], stopped: list[bool] | None = None) -> Iterator[tuple[int, int]]:
+    if stopped is None:
+        stopped = [is_stop_word(w) for w in words]
     for start in range(len(words)):
         if stopped[start]:
             continue
         for end in range(start + 1, min(start + MAX_WORDS, len(words)) + 1):
             if not stopped[end - 1]:
                 yield start, end
+
+
+class _Words:
+    """``normalize`` and ``is_stop_word`` of each distinct word, worked out once: titles keep
+    reusing the same words (cProfile: 30% of the phrase index's build)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, bool]] = {}
+
+    def clauses(self, title: str) -> list[tuple[list[str], list[str], list[tuple[int, int]]]]:
+        """Each clause of ``title``: its words, their keys, and its runs."""
+        out = []
+        seen = self._seen
+        for words in title_words(title):
+            keyed: list[str] = []
+            stopped: list[bool] = []
+            for word in words:
+                known = seen.get(word)
+                if known is None:
+                    known = seen[word] = (normalize(word), is_stop_word(word))
+                keyed.append(known[0])
+                stopped.append(known[1])
+            out.append((words, keyed, list(_runs(words, stopped))))
+        return out
 
 
 class PhraseIndexBuilder:
@@ -148,23 +173,23 @@ class PhraseIndexBuilder:
         ]
         # Pass 1, cheap: count each run by hash (Python's, stable within this process) so that
         # only the runs of MIN_TITLES titles or more are ever held as strings.
+        analysed = _Words()
+        clauses = [analysed.clauses(title) for title, _, _ in titles]
         hashes = array("q")
-        for title, _, _ in titles:
+        for title_clauses in clauses:
             runs: set[int] = set()
-            for words in title_words(title):
-                keyed = [normalize(w) for w in words]
-                runs.update(hash(" ".join(keyed[s:e])) for s, e in _runs(words))
+            for _, keyed, spans in title_clauses:
+                runs.update(hash(" ".join(keyed[s:e])) for s, e in spans)
             hashes.extend(runs)
         found, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
         frequent = set(found[counts >= MIN_TITLES].tolist())
         # Pass 2: the frequent runs, their titles and how to show them.
         shown = self._shown_words()
         phrases: dict[str, tuple[str, list[tuple[float, int]]]] = {}
-        for title, article, published in titles:
+        for (_, article, published), title_clauses in zip(titles, clauses, strict=True):
             seen: set[str] = set()
-            for words in title_words(title):
-                keyed = [normalize(w) for w in words]
-                for start, end in _runs(words):
+            for words, keyed, spans in title_clauses:
+                for start, end in spans:
                     key = " ".join(keyed[start:end])
                     if key in seen or hash(key) not in frequent:
                         continue

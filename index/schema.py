@@ -11,8 +11,9 @@ Fields:
 - ``url``, ``author``: stored only. ``seq``: the record's position in its source, stored, so that
   a repeated id keeps its last record (see ``index.build``).
 
-Whoosh receives the stemmed terms of title, summary and body ready-made from the build's one
-analysis pass (``index.segments``); the unstemmed words (exact-form ranking, spelling,
+Whoosh's postings of title, summary and body are written from the build's one analysis pass
+(``index.segments``, ``index.postings``: the same files as the analyzer would give); the unstemmed
+words (exact-form ranking, spelling,
 autocomplete), the character offsets and the other hot-path data are in each segment's serving
 image (``index.image``), not in Whoosh fields: a second pass of the text through Whoosh's posting
 machinery cost 40% of the build in v1, and a term vector on ``body`` another 14%.

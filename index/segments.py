@@ -11,8 +11,8 @@ segment of its own (Whoosh's ``multisegment`` way: merging them at the end would
 while this process reads the source. Workers die with a killed reindex (``PR_SET_PDEATHSIG``,
 see ``index.processes``).
 
-Whoosh is used here and in ``index.build``, ``index.manifest`` and ``search.segments``, nowhere
-else.
+Whoosh is used here and in ``index.postings``, ``index.build``, ``index.manifest`` and
+``search.segments``, nowhere else.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ from whoosh.writing import SegmentWriter
 
 from index.articles import Article
 from index.codec import PresseCodec
+from index.hitfields import SUFFIX as HIT_FIELDS_SUFFIX
+from index.hitfields import HitFieldsBuilder
 from index.image import SUFFIX, TEXT_FIELDS, ImageBuilder
 from index.lexicon import LexiconBuilder
 from index.phrases import PhraseIndexBuilder
+from index.postings import add_document, check_schema, flush_segment
 from index.processes import writer_processes_die_with_us
 from index.schema import document_fields, keywords_of
 from index.tokens import TextAnalyser
@@ -82,20 +85,21 @@ class SegmentBuilder:
         self.image = ImageBuilder()
         self.lexicon = LexiconBuilder()  # spelling: the segment's real words
         self.phrases = PhraseIndexBuilder()  # autocomplete: the phrases of its titles
+        self.hit_fields = HitFieldsBuilder()  # what search hits show, unpickled
         self.seqs: list[int] = []
+        check_schema(self.writer.schema, TEXT_FIELDS)
 
     def add(self, article: Article, seq: int) -> None:
         texts = {name: getattr(article, name) or "" for name in TEXT_FIELDS}
         tokens = {name: self.analyser.analyse(text) for name, text in texts.items()}
         doc = document_fields(article, seq)
-        for name in TEXT_FIELDS:
-            doc[name] = tokens[name].terms  # Whoosh indexes a list as ready-made tokens
-            doc[f"_stored_{name}"] = texts[name]
-        self.writer.add_document(**doc)
+        doc.update(texts)  # stored as written; their postings come from the image's token runs
+        add_document(self.writer, doc, {name: len(tokens[name].terms) for name in TEXT_FIELDS})
         day = published_day(article.published)
         self.phrases.add_title(article.title, len(self.seqs), day)
         self.lexicon.add(s for name in TEXT_FIELDS for s in tokens[name].surfaces)
         self.image.add(article.id, tokens, keywords_of(article), day)
+        self.hit_fields.add(article)
         self.seqs.append(seq)
 
     def finish(self) -> WrittenSegment | None:
@@ -104,20 +108,30 @@ class SegmentBuilder:
         if not self.seqs:
             writer._close_segment()  # not cancel(): it would remove the shared temp folder
             return None
-        segment = writer._finalize_segment()
+        segment = self.finalize_segment()
         self.save_beside(segment)
         # Not writer._tempstorage.destroy(): the writers of one build share that folder (Whoosh
         # names it after the index); write_segments removes it once they are all done.
         return WrittenSegment(segment, self.seqs, self.image.ids)
 
+    def finalize_segment(self) -> Any:
+        """Whoosh's ``writer._finalize_segment()``, with the text fields' postings written from
+        the image's token runs (``index.postings``); the segment."""
+        writer = self.writer
+        flush_segment(writer, self.image.text_postings())
+        writer._close_segment()
+        writer._assemble_segment()
+        return writer.get_segment()
+
     def save_beside(self, segment: Any) -> None:
-        """Write what serves the segment beside Whoosh's files: the image, the lexicon and the
-        phrase index (``MAIN_<segid>.img``, ``.lex``, ``.phr``: listed, linked and cleaned up
-        with the segment)."""
+        """Write what serves the segment beside Whoosh's files: the image, the lexicon, the
+        phrase index and the hit fields (``MAIN_<segid>.img``, ``.lex``, ``.phr``, ``.hit``:
+        listed, linked and cleaned up with the segment)."""
         folder = Path(self.writer.storage.folder)
         self.image.save(folder / segment.make_filename(SUFFIX))
         self.lexicon.build().save_file(folder / segment.make_filename(LEXICON_SUFFIX))
         self.phrases.build().save_file(folder / segment.make_filename(PHRASES_SUFFIX))
+        self.hit_fields.save(folder / segment.make_filename(HIT_FIELDS_SUFFIX))
 
     def cancel(self) -> None:
         with contextlib.suppress(Exception):  # already closed: nothing to undo

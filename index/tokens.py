@@ -4,8 +4,8 @@
 every kept token in order: its stemmed term (what Whoosh indexes, at consecutive positions), its
 character span in ``text`` (what snippets mark), its surface form (lowercase, accents kept:
 the words that spelling and autocomplete show) and that form folded (exact-form ranking:
-``economie`` typed is the exact form of ``économie``). Whoosh receives the list of terms ready-made
-(``add_document(body=[...])`` indexes a list as tokens at positions 0, 1, 2…), so no text is
+``economie`` typed is the exact form of ``économie``). Whoosh's postings are written from the
+terms (at positions 0, 1, 2… over the kept tokens, see ``index.postings``), so no text is
 analysed twice during a build: v1 ran the stemmed chain inside Whoosh and the surface chain
 beside it, and re-analysed every hit's body at query time for snippets.
 

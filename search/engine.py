@@ -164,7 +164,7 @@ class Engine:
             order = top_documents(newest_first, candidates, window, tiebreak=scorer.scores)
         else:
             recency = served.recency(config.recency_weight, config.recency_half_life_days)
-            scores = scorer.finish(recency)
+            scores = scorer.finish(recency, candidates)
             order = top_documents(
                 scores, candidates, max(window, config.rerank_depth), tiebreak=reader.published
             )
@@ -173,8 +173,9 @@ class Engine:
         page = order[window - request.per_page : window]
         numbers: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         # marked_stems holds the synonyms' stems too: a hit found through one shows it.
+        marked = parsed.marked_stems
         hits = tuple(
-            self._hit(served, int(d), float(scorer.scores[d]), parsed.marked_stems, numbers)
+            self._hit(served, int(d), float(scorer.scores[d]), marked, numbers)
             for d in page.tolist()
         )
         suggestion = None
@@ -213,7 +214,7 @@ class Engine:
         if stems is not None:
             body, summary = stored.get("body") or "", stored.get("summary") or ""
             texts = [(body, spans("body"))]
-            if summary and not (texts[0][1].keys >= 0).any():  # the lead only when needed
+            if summary and not len(texts[0][1].hits):  # the lead only when needed
                 texts.append((summary, spans("summary")))
             snippet_html = best_snippet(texts)
         return Hit(

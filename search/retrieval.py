@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from index.image import TEXT_FIELDS
+from index.image import TEXT_FIELDS, Postings
 from search.errors import SearchTimeout
 from search.query import Clause, ParsedQuery
 from search.ranking import RankingConfig, Scorer, length_norms
@@ -175,8 +175,17 @@ def rerank(
     for field in ("title", "body"):
         check(deadline)
         for base, rows, postings in reader.by_segment(head, field):
-            tokens, doc_of = postings.runs(rows)
             numbers = [postings.terms.find(t) for t in terms]
+            # Only a document holding both words of a pair can earn its bonus: the token runs
+            # of the others are not read (about half of the runs' tokens on the shared corpus).
+            holding = {t: _holding(postings, n, rows) for t, n in zip(terms, numbers, strict=True)}
+            both = np.zeros(len(rows), dtype=bool)
+            for a, b in pairs:
+                both |= holding[a] & holding[b]
+            if not both.any():
+                continue
+            base, rows = base[both], rows[both]
+            tokens, doc_of = postings.runs(rows)
             where = {
                 t: np.flatnonzero(tokens == n) if n >= 0 else _NONE
                 for t, n in zip(terms, numbers, strict=True)
@@ -200,6 +209,18 @@ def rerank(
 
 
 _NONE = np.zeros(0, dtype=np.int64)
+
+
+def _holding(postings: Postings, number: int, docs: np.ndarray) -> np.ndarray:
+    """Which of ``docs`` (sorted, the segment's numbers) hold the term numbered ``number``."""
+    if number < 0:
+        return np.zeros(len(docs), dtype=bool)
+    holders = postings.docs[postings.indptr[number] : postings.indptr[number + 1]]
+    if not len(holders):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.minimum(np.searchsorted(holders, docs), len(holders) - 1)
+    found: np.ndarray = holders[at] == docs
+    return found
 
 
 def day_number(day: date) -> float:

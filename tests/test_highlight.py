@@ -157,6 +157,21 @@ def test_the_passage_with_most_distinct_words_wins() -> None:
     assert set(marked(snippet(text, matcher("port tanger")))) == {"Tanger", "port"}
 
 
+def test_among_passages_with_as_many_distinct_words_more_matches_then_the_first_win() -> None:
+    text = (
+        FILLER
+        + "Tanger et son port. "
+        + FILLER * 2
+        + "Le port de Tanger, premier port du Nord. "
+        + FILLER * 2
+        + "Le port de Tanger, premier port du Sud. "
+        + FILLER
+    )
+    result = snippet(text, matcher("port tanger"))
+    assert marked(result) == ["port", "Tanger", "port"]
+    assert "Nord" in result and "Sud" not in result
+
+
 def test_the_snippet_is_cut_at_word_boundaries() -> None:
     text = FILLER * 4
     words = set(text.replace(".", "").split())

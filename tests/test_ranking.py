@@ -18,6 +18,7 @@ from search.ranking import (
     length_norms,
     recency_factor,
     top_documents,
+    union,
 )
 from search.retrieval import has_run
 
@@ -176,6 +177,55 @@ def test_documents_that_match_nothing_score_nothing() -> None:
     assert len(scorer.add_term("absent", [(postings({}), 1.0, EVEN)])) == 0
     scores = scorer.finish(recency_factor(np.full(N_DOCS, 10.0), 0.5, 30.0, 10.0))
     assert set(np.flatnonzero(scores)) == {3, 7}
+
+
+def test_finishing_the_candidates_only_gives_them_the_scores_of_a_full_finish() -> None:
+    recency = recency_factor(np.arange(N_DOCS, dtype=np.float64), 0.5, 30.0, float(N_DOCS))
+
+    def scored() -> Scorer:
+        scorer = Scorer(N_DOCS, RankingConfig(coord_weight=0.5))
+        scorer.add_term("port", [(postings({3: 1, 7: 2, 9: 1}), 1.0, EVEN)])
+        scorer.add_term("tanger", [(postings({7: 1, 9: 3, 40: 1}), 1.0, EVEN)])
+        return scorer
+
+    full = scored().finish(recency)
+    partial_scorer = scored()
+    raw = partial_scorer.scores.copy()
+    candidates = np.array([7, 9, 40])
+    partial = partial_scorer.finish(recency, candidates)
+    assert np.array_equal(partial[candidates], full[candidates])
+    assert partial[3] == raw[3] != full[3]  # left as accumulated: not a candidate
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [],
+        [[]],
+        [[4, 9]],
+        [[1, 5, 9], [], [2, 5, 10]],
+        [[0, 3], [0, 3], [3, 7, 8, 20]],
+        [list(range(0, 60, 3)), list(range(0, 60, 2)), [59]],
+    ],
+)
+def test_union_of_posting_lists(parts: list[list[int]]) -> None:
+    arrays = [np.array(p, dtype=np.int32) for p in parts]
+    expected = sorted({d for p in parts for d in p})
+    assert union(arrays).tolist() == expected
+
+
+def test_a_term_leaves_no_trace_for_the_next() -> None:
+    """Each term's frequencies start from zero: two terms score what each scores alone."""
+    port = [(postings({1: 3, 2: 1}), 2.0, EVEN), (postings({2: 5, 4: 1}), 1.0, EVEN)]
+    tanger = [(postings({1: 1, 2: 1}), 1.0, EVEN)]
+    both = Scorer(N_DOCS, RankingConfig())
+    both.add_term("port", port)
+    both.add_term("tanger", tanger)
+    alone = [Scorer(N_DOCS, RankingConfig()) for _ in range(2)]
+    alone[0].add_term("port", port)
+    alone[1].add_term("tanger", tanger)
+    assert np.array_equal(both.scores, alone[0].scores + alone[1].scores)
+    assert set(np.flatnonzero(both.scores)) == {1, 2, 4}
 
 
 # --- recency -------------------------------------------------------------------------------
