@@ -90,12 +90,17 @@ def _whoosh(folder: Path, articles: list[Article]) -> Any:
     return segment
 
 
+# What the builder writes beside Whoosh's files: the serving image, lexicon, phrase index and
+# hit fields (tests/test_hit_fields.py checks those against Whoosh's stored fields).
+OUR_FILES = (".img", ".lex", ".phr", ".hit")
+
+
 def _files(folder: Path, segment: Any) -> dict[str, bytes]:
     prefix = segment.segment_id()
     return {
         path.name.replace(prefix, "MAIN_x"): path.read_bytes()
         for path in folder.iterdir()
-        if path.name.startswith(prefix) and path.suffix not in (".img", ".lex", ".phr")
+        if path.name.startswith(prefix) and path.suffix not in OUR_FILES
     }
 
 
