@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
+
+from index import checked
 
 FILENAME = "MANIFEST.json"
 INDEX_NAME = "MAIN"
@@ -163,26 +166,33 @@ def read(folder: Path) -> Manifest:
 _checked: dict[tuple[str, int, int, int, int], str] = {}  # file identity -> its checksum
 
 
-def verify(folder: Path, manifest: Manifest) -> None:
+def verify(folder: Path, manifest: Manifest, *, share: bool = True) -> None:
     """Raise ``CorruptGeneration`` unless every file of ``manifest`` is there, whole and
-    unchanged. Files this process checked before (same inode, size and mtime) are not read."""
-    for entry in manifest.files:
-        path = folder / entry.name
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            raise CorruptGeneration(f"{folder.name}/{entry.name}: {exc.strerror}") from None
-        if stat.st_size != entry.size:
-            raise CorruptGeneration(
-                f"{folder.name}/{entry.name}: {stat.st_size} bytes, the manifest says {entry.size}"
-            )
-        identity = (entry.name, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        digest = _checked.get(identity)
-        if digest is None:
-            digest = sha256_of(path)
-        if digest != entry.sha256:
-            raise CorruptGeneration(
-                f"{folder.name}/{entry.name}: checksum mismatch (the file "
-                "changed after the generation was built)"
-            )
-        _checked[identity] = digest
+    unchanged. Files this process checked before (same inode, size and mtime) are not read, nor
+    those another process of this machine recorded when it checked them (``index.checked``).
+    ``share=False`` leaves no record: for a folder that is not a generation yet (a replica's
+    staging copy, whose files were just written, too recently for a record to be trusted)."""
+    with checked.shared(folder) if share else checked.private() as record:
+        for entry in manifest.files:
+            path = folder / entry.name
+            try:
+                stat = path.stat()
+            except OSError as exc:
+                raise CorruptGeneration(f"{folder.name}/{entry.name}: {exc.strerror}") from None
+            if stat.st_size != entry.size:
+                raise CorruptGeneration(
+                    f"{folder.name}/{entry.name}: {stat.st_size} bytes, the manifest says "
+                    f"{entry.size}"
+                )
+            identity = checked.identity_of(stat)
+            digest = _checked.get((entry.name, *identity)) or record.digest(entry.name, identity)
+            if digest is None:
+                hashed_at_ns = time.time_ns()
+                digest = sha256_of(path)
+                record.add(entry.name, identity, hashed_at_ns, digest)
+            if digest != entry.sha256:
+                raise CorruptGeneration(
+                    f"{folder.name}/{entry.name}: checksum mismatch (the file "
+                    "changed after the generation was built)"
+                )
+            _checked[(entry.name, *identity)] = digest

@@ -134,7 +134,7 @@ def local_files(root: IndexRoot) -> dict[str, tuple[FileEntry, Path]]:
 def _whole(folder: Path, entry: FileEntry) -> bool:
     """Whether ``folder/<entry>`` is that file, checksum included (cached by inode)."""
     try:
-        manifest.verify(folder, Manifest(entry, ()))
+        manifest.verify(folder, Manifest(entry, ()), share=False)
     except CorruptGeneration:
         return False
     return True
@@ -203,7 +203,7 @@ def copy_generation(
         leftover.unlink()
     manifest.write(folder, published.manifest)
     try:
-        manifest.verify(folder, published.manifest)
+        manifest.verify(folder, published.manifest, share=False)
     except CorruptGeneration as exc:
         shutil.rmtree(folder, ignore_errors=True)  # whatever it is, start this one afresh
         raise CopyRefused(f"the staged copy failed its check: {exc}") from None
