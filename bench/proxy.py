@@ -9,17 +9,12 @@ configuration is read or touched. ``stop()`` ends it, whatever happened.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 from bench.common import REPO
 from bench.http import free_port
-from cluster.nginx import NGINX, main_config
+from cluster.nginx import NginxProcess
 
 DEPLOY_CONF = REPO / "deploy" / "nginx.conf"
 
@@ -39,54 +34,14 @@ def site_config(upstream: str, listen: str) -> str:
     return text
 
 
-class Nginx:
-    """nginx on ``127.0.0.1:<port>`` in front of ``upstream`` (host:port); files in ``folder``."""
+class Nginx(NginxProcess):
+    """nginx on ``127.0.0.1:<port>`` in front of ``upstream`` (host:port); files in ``folder``;
+    started at once (``cluster.nginx.NginxProcess`` runs it)."""
 
     def __init__(self, upstream: str, folder: Path) -> None:
-        if not NGINX.exists():
-            raise RuntimeError(f"{NGINX} is missing (apt-get install nginx)")
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        site = folder / "presse-search.conf"
-        site.write_text(site_config(upstream, f"127.0.0.1:{self.port}"), encoding="utf-8")
-        conf = folder / "nginx.conf"
-        conf.write_text(main_config(folder, site), encoding="utf-8")
-        self._log = (folder / "nginx.out").open("wb")
-        self.process = subprocess.Popen(
-            [str(NGINX), "-e", str(folder / "error.log"), "-p", str(folder), "-c", str(conf)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        port = free_port()
+        super().__init__(folder, port, site_config(upstream, f"127.0.0.1:{port}"))
+        self.start()
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"nginx exited with status {self.process.returncode}:\n" + self.error_log()
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"nginx did not listen within {timeout:.0f} s:\n" + self.error_log())
-
-    def error_log(self) -> str:
-        try:
-            return (self.folder / "error.log").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._log.close()
+        self.wait_listening(timeout)

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ import pytest
 import synthetic
 from falcon.testing import TestClient
 
+from cluster.nginx import NGINX
 from index.build import full_build
 from index.generations import IndexRoot
 from search.app import create_app
@@ -49,6 +51,17 @@ SITE_ORIGIN = "https://www.exemple.ma"
 
 BuildIndex = Callable[..., Path]
 MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture(scope="module")
+def nginx_installed() -> None:
+    """For the modules that run Debian's nginx (``pytest.mark.usefixtures``): without it they
+    skip, except when ``CI=true`` (``.ci/run`` installs it)."""
+    if not NGINX.exists():
+        reason = f"Debian's nginx is not installed ({NGINX})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; required when CI=true")
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -43,24 +43,13 @@ from bench.replication import (
     replica_status,
     update_files,
 )
-from cluster.nginx import NGINX
 from cluster.processes import group_members
 from cluster.run import NGINX_OFFSET, Cluster, free_base_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nginx_installed")]
 REFRESH_S = 1.0  # PRESSE_REFRESH_INTERVAL's default, which the replicas run with
 FOLLOW_S = REFRESH_S + 5.0  # issue 13: every replica on a new generation within this
 QUERIES = ["maroc", "inflation", "banque centrale", "football", "eau potable", "tourisme"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def nginx_installed() -> None:
-    """Without nginx these tests skip, except when ``CI=true`` (``.ci/run`` installs it)."""
-    if not NGINX.exists():
-        reason = f"Debian's nginx is not installed ({NGINX})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; required when CI=true")
-        pytest.skip(reason)
 
 
 def _base_port() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,19 +23,9 @@ from test_serving import free_port, running, server_env, wait_ready
 
 from bench.proxy import Nginx
 from bench.slow_clients import SlowClients, p95_ms, reader
-from cluster.nginx import NGINX
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nginx_installed")]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def nginx_installed() -> None:
-    """Without nginx these tests skip, except when ``CI=true`` (``.ci/run`` installs it)."""
-    if not NGINX.exists():
-        reason = f"Debian's nginx is not installed ({NGINX})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; required when CI=true")
-        pytest.skip(reason)
 
 PATHS = ["/search?q=maroc", "/search?q=inflation%20taux", "/search?q=%22banque%20centrale%22",
          "/suggest?q=eco", "/search?q=football&sort=date"]

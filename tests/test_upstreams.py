@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import sys
 import time
@@ -22,21 +21,11 @@ import pytest
 from conftest import SAMPLE_CORPUS, BuildIndex
 from test_serving import free_port, running, server_env
 
-from cluster.nginx import NGINX, REPLICAS_CONF, NginxProcess, replicas_site
+from cluster.nginx import REPLICAS_CONF, NginxProcess, replicas_site
 from cluster.upstreams import Checker, Replica, render, write_atomically
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nginx_installed")]
 DEPLOY_SINGLE = REPLICAS_CONF.with_name("nginx.conf")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def nginx_installed() -> None:
-    """Without nginx these tests skip, except when ``CI=true`` (``.ci/run`` installs it)."""
-    if not NGINX.exists():
-        reason = f"Debian's nginx is not installed ({NGINX})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; required when CI=true")
-        pytest.skip(reason)
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
