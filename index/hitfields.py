@@ -22,13 +22,13 @@ from Whoosh, and a merge writes the file for the segment it makes.
 from __future__ import annotations
 
 from array import array
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.articles import Article
 from index.imagefile import read_arrays, write_arrays
 
 SUFFIX = ".hit"  # beside the segment's image: MAIN_<segid>.img and MAIN_<segid>.hit
@@ -36,18 +36,6 @@ FIELDS: tuple[str, ...] = ("id", "title", "url", "section", "author", "summary",
 NO_DATE = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
-
-
-def _section(article: Article) -> str:
-    # As index.schema stores the keyword field: a comma inside a value would split it.
-    return ",".join(v.replace(",", " ").strip() for v in article.sections if v.strip())
-
-
-def _microseconds(moment: datetime | None) -> int:
-    if moment is None:
-        return int(NO_DATE)
-    naive = moment.astimezone(UTC).replace(tzinfo=None)  # as index.schema stores it
-    return (naive - _EPOCH) // _MICROSECOND
 
 
 class HitFieldsBuilder:
@@ -58,20 +46,16 @@ class HitFieldsBuilder:
         self.offsets: array[int] = array("q", [0])
         self.published: array[int] = array("q")
 
-    def add(self, article: Article) -> None:
-        values = (
-            article.id,
-            article.title or "",
-            article.url or "",
-            _section(article),
-            article.author or "",
-            article.summary or "",
-            article.body or "",
-        )
-        for value in values:
-            self.text += value.encode("utf-8", "surrogatepass")
+    def add(self, stored: Mapping[str, Any]) -> None:
+        """Add the next document, from the values its Whoosh record stores
+        (``index.schema.document_fields`` and the text fields): the same values by construction."""
+        for name in FIELDS:
+            self.text += (stored.get(name) or "").encode("utf-8", "surrogatepass")
             self.offsets.append(len(self.text))
-        self.published.append(_microseconds(article.published))
+        published = stored.get("published")  # a naive UTC datetime, as Whoosh stores it
+        self.published.append(
+            int(NO_DATE) if published is None else (published - _EPOCH) // _MICROSECOND
+        )
 
     def save(self, path: Path) -> None:
         write_arrays(

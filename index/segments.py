@@ -99,7 +99,7 @@ class SegmentBuilder:
         self.phrases.add_title(article.title, len(self.seqs), day)
         self.lexicon.add(s for name in TEXT_FIELDS for s in tokens[name].surfaces)
         self.image.add(article.id, tokens, keywords_of(article), day)
-        self.hit_fields.add(article)
+        self.hit_fields.add(doc)
         self.seqs.append(seq)
 
     def finish(self) -> WrittenSegment | None:

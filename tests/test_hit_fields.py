@@ -24,6 +24,7 @@ from index.articles import Article
 from index.build import apply_update, full_build
 from index.generations import IndexRoot
 from index.manifest import read
+from index.schema import document_fields
 from search.config import Settings
 from search.engine import Engine
 from search.results import SearchRequest
@@ -156,8 +157,8 @@ def test_text_that_whoosh_could_store_comes_back_as_it_was(tmp_path: Path) -> No
         published=datetime(2024, 4, 2, 11, 0, 0, 123456, tzinfo=UTC),
     )
     builder = hitfields.HitFieldsBuilder()
-    builder.add(strange)
-    builder.add(Article(id="vide", title="", body=""))
+    builder.add(document_fields(strange, 0))
+    builder.add(document_fields(Article(id="vide", title="", body=""), 1))
     builder.save(tmp_path / "x.hit")
     opened_fields = hitfields.HitFields(tmp_path / "x.hit")
     assert opened_fields.doc_count == 2
