@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -51,6 +52,18 @@ SITE_ORIGIN = "https://www.exemple.ma"
 
 BuildIndex = Callable[..., Path]
 MakeClient = Callable[..., TestClient]
+
+
+def loopback_get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """``GET path`` from ``127.0.0.1:port`` over a fresh connection: status, headers (names in
+    lower case), body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
 
 
 @pytest.fixture(scope="module")

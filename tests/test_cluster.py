@@ -18,7 +18,6 @@ The 60-second run of issue 13 is ``scripts/bench cluster``.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
@@ -31,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLE_CORPUS
+from conftest import REPO, SAMPLE_CORPUS, loopback_get
 
 from bench.http import uncached_paths
 from bench.replication import (
@@ -73,14 +72,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    finally:
-        conn.close()
+    return loopback_get(port, path)[0]
 
 
 class Searching:

@@ -11,7 +11,6 @@ seconds, or never get an answer). Without the proxy, 5 such connections let 1 no
 
 from __future__ import annotations
 
-import http.client
 import json
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import loopback_get as get
 from test_serving import free_port, running, server_env, wait_ready
 
 from bench.proxy import Nginx
@@ -47,16 +47,6 @@ def proxy(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             yield nginx
         finally:
             nginx.stop()
-
-
-def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
 
 
 def test_answers_go_through_the_proxy_unchanged(proxy: Nginx) -> None:

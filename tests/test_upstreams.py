@@ -8,7 +8,6 @@ replica that has not copied its first generation). Debian's nginx runs the shipp
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_CORPUS, BuildIndex
+from conftest import loopback_get as get
 from test_serving import free_port, running, server_env
 
 from cluster.nginx import REPLICAS_CONF, NginxProcess, replicas_site
@@ -26,16 +26,6 @@ from cluster.upstreams import Checker, Replica, render, write_atomically
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("nginx_installed")]
 DEPLOY_SINGLE = REPLICAS_CONF.with_name("nginx.conf")
-
-
-def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
 
 
 def wait_answering(port: int, path: str, want: int, timeout: float = 60.0) -> None:
