@@ -23,6 +23,7 @@ import argparse
 import gzip
 import json
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,9 +43,15 @@ from bench.http import Server, load, uncached_paths
 from bench.indexing import build_in_child
 from bench.memory import tree_pids
 
+# gunicorn.conf.py's post_worker_init logs "worker <pid>: warmed up on generation … in <N> ms".
+_WARMED_IN = re.compile(r"warmed up on generation .* in (\d+) ms")
 DISTINCT_SEARCHES = 1000
 SIMILAR_REQUESTS = 300
 ALL_SERVING_IN_A_ROW = 50
+
+
+def _span(values: list[float]) -> str:
+    return f"{fmt_num(min(values), 0)} / {fmt_num(max(values), 0)}" if values else "—"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,6 +208,7 @@ def over_http(
             "ready_s": ready_s,
             "workers": len(workers),
             "open_log": opened,
+            "warm_up_ms": [float(m) for line in opened for m in _WARMED_IN.findall(line)],
             "search": _stats(latencies[50:]),
             "memory": memory,
             "client": client,
@@ -370,6 +378,10 @@ def _report(
                 [
                     "open a generation, first (checksums) / again, ms",
                     f"{fmt_num(local['open_first_ms'], 0)} / {fmt_num(local['open_again_ms'], 1)}",
+                ],
+                [
+                    "a worker's start (warm-up, opening included), min / max ms",
+                    _span(http.get("warm_up_ms", [])),
                 ],
                 [
                     "in-process search p50 / p95 ms",
